@@ -1,0 +1,55 @@
+"""Elementwise primitives. Binary ones broadcast like numpy; their VJPs sum the gradient
+back to each input's shape with ``sum_to``, the adjoint of broadcasting."""
+
+import numpy as np
+
+from minigrad.ops.primitive import Primitive
+from minigrad.ops.shape import unbroadcast
+from minigrad.tensor import Tensor
+
+
+def _tied_share(a: Tensor, b: Tensor) -> Tensor:
+    """1 where a wins, ½ where a and b tie, 0 where b wins: a's share of maximum's gradient."""
+    return Tensor._make(((a.data > b.data) + 0.5 * (a.data == b.data)).astype(np.result_type(a.dtype, b.dtype)))
+
+
+def _zero(like: Tensor) -> Tensor:
+    return Tensor._make(np.zeros((), like.dtype))
+
+
+add = Primitive("add", np.add,
+                lambda g, out, a, b: unbroadcast(g, a.shape),
+                lambda g, out, a, b: unbroadcast(g, b.shape))
+
+mul = Primitive("mul", np.multiply,
+                lambda g, out, a, b: unbroadcast(g * b, a.shape),
+                lambda g, out, a, b: unbroadcast(g * a, b.shape))
+
+div = Primitive("div", np.divide,
+                lambda g, out, a, b: unbroadcast(g / b, a.shape),
+                lambda g, out, a, b: unbroadcast(-g * out / b, b.shape))
+
+neg = Primitive("neg", np.negative,
+                lambda g, out, a: -g)
+
+pow = Primitive("pow", np.power,  # noqa: A001 (the primitive's name)
+                lambda g, out, a, b: unbroadcast(g * b * a ** (b - 1), a.shape),
+                lambda g, out, a, b: unbroadcast(g * out * a.log(), b.shape))
+
+exp = Primitive("exp", np.exp,
+                lambda g, out, a: g * out)
+
+log = Primitive("log", np.log,
+                lambda g, out, a: g / a)
+
+maximum = Primitive("maximum", np.maximum,
+                    lambda g, out, a, b: unbroadcast(g * _tied_share(a, b), a.shape),
+                    lambda g, out, a, b: unbroadcast(g * _tied_share(b, a), b.shape))
+
+where = Primitive("where", np.where,
+                  None,  # the condition has no gradient
+                  lambda g, out, cond, a, b: unbroadcast(where(cond, g, _zero(g)), a.shape),
+                  lambda g, out, cond, a, b: unbroadcast(where(cond, _zero(g), g), b.shape))
+
+cast = Primitive("cast", lambda a, dtype: a.astype(dtype),
+                 lambda g, out, a, dtype: cast(g, dtype=a.dtype))

@@ -1,0 +1,18 @@
+"""Matrix multiplication: numpy's matmul for operands with at least two dimensions
+(leading axes broadcast as batch axes). ``mg.matmul`` handles 1-D operands around it."""
+
+import numpy as np
+
+from minigrad.ops.primitive import Primitive
+from minigrad.ops.shape import unbroadcast
+from minigrad.tensor import Tensor
+
+
+def _mT(x: Tensor) -> Tensor:  # noqa: N802 (numpy's name for the matrix transpose)
+    """Swaps the last two axes."""
+    return x.transpose(*range(x.ndim - 2), x.ndim - 1, x.ndim - 2)
+
+
+matmul = Primitive("matmul", np.matmul,
+                   lambda g, out, a, b: unbroadcast(g @ _mT(b), a.shape),  # dL/dA = G Bᵀ
+                   lambda g, out, a, b: unbroadcast(_mT(a) @ g, b.shape))  # dL/dB = Aᵀ G

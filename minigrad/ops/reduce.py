@@ -1,0 +1,29 @@
+"""Reductions over axes. Their VJPs spread the gradient back over the reduced axes."""
+
+import numpy as np
+
+from minigrad.ops.primitive import Primitive
+from minigrad.ops.shape import broadcast_to, reshape
+from minigrad.tensor import Tensor
+
+
+def _unreduce(g: Tensor, shape: tuple[int, ...], axis: tuple[int, ...] | None, keepdims: bool) -> Tensor:
+    """g back to a shape with the reduced axes kept as size 1, so that it broadcasts against the input."""
+    if keepdims or g.ndim == len(shape):
+        return g
+    kept = tuple(1 if axis is None or i in axis else d for i, d in enumerate(shape))
+    return reshape(g, shape=kept)
+
+
+def _max_vjp(g: Tensor, out: Tensor, x: Tensor, axis: tuple[int, ...] | None, keepdims: bool) -> Tensor:
+    """The gradient goes to the entries equal to the max, shared equally among ties."""
+    winners = x.data == _unreduce(out, x.shape, axis, keepdims).data
+    share = winners / winners.sum(axis=axis, keepdims=True)
+    return broadcast_to(_unreduce(g, x.shape, axis, keepdims), shape=x.shape) * Tensor._make(share.astype(x.dtype))
+
+
+sum = Primitive("sum", lambda x, axis, keepdims: np.sum(x, axis=axis, keepdims=keepdims),  # noqa: A001
+                lambda g, out, x, axis, keepdims: broadcast_to(_unreduce(g, x.shape, axis, keepdims), shape=x.shape))
+
+max = Primitive("max", lambda x, axis, keepdims: np.max(x, axis=axis, keepdims=keepdims),  # noqa: A001
+                _max_vjp)
