@@ -132,11 +132,11 @@ def gradcheck(fn: Callable[..., Any], inputs: Tensor | Sequence[Tensor], eps: fl
         excess = np.abs(a - n) - (atol + rtol * np.abs(n))
         if excess.size and (excess.max() > 0 or not np.isfinite(a).all()):
             worst = np.unravel_index(np.nanargmax(np.where(np.isfinite(a), excess, np.inf)), excess.shape)
-            where = np.unravel_index(worst[1], x.shape)
+            where = tuple(int(i) for i in np.unravel_index(worst[1], x.shape))
             label = f"input {inputs.index(x)}" + (f" ({x.name})" if x.name else "") + f" of shape {x.shape}"
             raise GradcheckError(
                 f"gradcheck: the gradient of {label} is wrong.\n"
-                f"  worst entry: output element {worst[0]}, input element {where}\n"
+                f"  worst entry: output element {int(worst[0])}, input element {where}\n"
                 f"  analytical (autograd): {a[worst]:.10g}\n  numerical (central differences): {n[worst]:.10g}\n"
                 f"  tolerance: atol={atol} + rtol={rtol}·|numerical|\n"
                 f"  primitives in the function's graph: {', '.join(primitives_in(out)) or 'none'}")

@@ -47,7 +47,7 @@ class Primitive:
             data = np.asarray(data)
         state = autograd.state
         if state.anomaly:
-            autograd.check_finite(data, f"{self.name} forward")
+            autograd.check_finite(data, f"the forward of '{self.name}'")
         if not (state.enabled and any(t.requires_grad for t in inputs)):
             return Tensor._make(data)
         return Tensor._make(data, self, inputs, params)
