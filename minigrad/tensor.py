@@ -319,7 +319,7 @@ class Tensor:
         perm = tuple(axes[0]) if len(axes) == 1 and isinstance(axes[0], Sequence) else axes
         perm = perm or tuple(reversed(range(self.ndim)))
         if sorted(normalize_axes(perm, self.ndim, "transpose")) != list(range(self.ndim)):
-            raise ValueError(f"transpose: axes {perm} are not a permutation of the {self.ndim} axes of shape {self.shape}")
+            raise ValueError(f"transpose: axes {perm} are not a permutation of the axes of shape {self.shape}")
         perm = tuple(a % self.ndim for a in perm)
         return self if perm == tuple(range(self.ndim)) else ops.transpose(self, axes=perm)
 

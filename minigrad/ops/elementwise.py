@@ -32,7 +32,7 @@ div = Primitive("div", np.divide,
 neg = Primitive("neg", np.negative,
                 lambda g, out, a: -g)
 
-pow = Primitive("pow", np.power,  # noqa: A001 (the primitive's name)
+pow = Primitive("pow", np.power,
                 lambda g, out, a, b: unbroadcast(g * b * a ** (b - 1), a.shape),
                 lambda g, out, a, b: unbroadcast(g * out * a.log(), b.shape))
 

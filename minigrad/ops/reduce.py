@@ -22,8 +22,8 @@ def _max_vjp(g: Tensor, out: Tensor, x: Tensor, axis: tuple[int, ...] | None, ke
     return broadcast_to(_unreduce(g, x.shape, axis, keepdims), shape=x.shape) * Tensor._make(share.astype(x.dtype))
 
 
-sum = Primitive("sum", lambda x, axis, keepdims: np.sum(x, axis=axis, keepdims=keepdims),  # noqa: A001
+sum = Primitive("sum", lambda x, axis, keepdims: np.sum(x, axis=axis, keepdims=keepdims),
                 lambda g, out, x, axis, keepdims: broadcast_to(_unreduce(g, x.shape, axis, keepdims), shape=x.shape))
 
-max = Primitive("max", lambda x, axis, keepdims: np.max(x, axis=axis, keepdims=keepdims),  # noqa: A001
+max = Primitive("max", lambda x, axis, keepdims: np.max(x, axis=axis, keepdims=keepdims),
                 _max_vjp)

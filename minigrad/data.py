@@ -1,0 +1,100 @@
+"""Feeding a training loop: datasets of samples, and a loader that cuts them into minibatches.
+
+    train = TensorDataset(images, labels)              # sample i is (images[i], labels[i])
+    for x, y in DataLoader(train, batch_size=64, shuffle=True, seed=0):
+        ...                                            # x: (64, ...) images, y: (64,) labels
+
+Shuffling uses the loader's own seeded generator, so the order of batches is reproducible
+and independent of everything else that draws random numbers.
+"""
+
+from __future__ import annotations
+
+import numbers
+from collections.abc import Iterator
+from typing import Any, Protocol
+
+import numpy as np
+
+from minigrad.creation import generator
+from minigrad.functions import stack
+from minigrad.tensor import Tensor
+
+
+class Dataset(Protocol):
+    """What DataLoader needs: a length, and sample i as a tuple (e.g. (image, label))."""
+
+    def __len__(self) -> int: ...
+
+    def __getitem__(self, index: int) -> tuple: ...
+
+
+class TensorDataset:
+    """Samples are slices of tensors along their first axis: ``dataset[i] == (t[i] for t in tensors)``."""
+
+    def __init__(self, *tensors: Tensor) -> None:
+        if not tensors:
+            raise ValueError("TensorDataset: needs at least one tensor")
+        for i, t in enumerate(tensors):
+            if not isinstance(t, Tensor):
+                raise TypeError(f"TensorDataset: argument {i} is a {type(t).__name__}, not a Tensor "
+                                "(wrap arrays with mg.tensor)")
+            if t.ndim == 0:
+                raise ValueError(f"TensorDataset: argument {i} is 0-d; each tensor needs a first axis of samples")
+        if len({len(t) for t in tensors}) > 1:
+            raise ValueError("TensorDataset: all tensors must have the same size of the first axis, got shapes "
+                             f"{[t.shape for t in tensors]}")
+        self.tensors = tensors
+
+    def __len__(self) -> int:
+        return len(self.tensors[0])
+
+    def __getitem__(self, index: Any) -> tuple[Tensor, ...]:
+        """Sample ``index`` of every tensor; an array of indices gathers a whole batch at once."""
+        return tuple(t[index] for t in self.tensors)
+
+    def __repr__(self) -> str:
+        fields = ", ".join(f"{t.shape[1:]} {t.dtype}" for t in self.tensors)
+        return f"TensorDataset({len(self)} samples of {fields})"
+
+
+class DataLoader:
+    """Iterates over ``dataset`` in batches: each is a tuple of Tensors with a leading batch axis.
+
+    ``shuffle`` draws a new order every epoch (every ``iter``) from the loader's own
+    ``np.random.default_rng(seed)``; with ``seed=None`` the seed comes from minigrad's
+    generator, so ``mg.manual_seed`` makes the order reproducible too. ``drop_last`` skips a
+    final batch smaller than ``batch_size``. A TensorDataset's batch is gathered with one
+    fancy index per tensor; other datasets are read sample by sample and stacked.
+    """
+
+    def __init__(self, dataset: Dataset, batch_size: int = 1, shuffle: bool = False, drop_last: bool = False,
+                 seed: int | None = None) -> None:
+        if not isinstance(batch_size, numbers.Integral) or batch_size < 1:
+            raise ValueError(f"DataLoader: batch_size must be a positive integer, got {batch_size!r}")
+        if shuffle and seed is None:
+            seed = int(generator().integers(2**63))
+        self.dataset, self.batch_size, self.shuffle, self.drop_last = dataset, int(batch_size), shuffle, drop_last
+        self.seed = seed
+        self._rng = np.random.default_rng(seed)
+
+    def __len__(self) -> int:
+        """The number of batches in one epoch."""
+        n = len(self.dataset)
+        return n // self.batch_size if self.drop_last else -(-n // self.batch_size)
+
+    def __iter__(self) -> Iterator[tuple[Tensor, ...]]:
+        n = len(self.dataset)
+        order = self._rng.permutation(n) if self.shuffle else np.arange(n)
+        for start in range(0, len(self) * self.batch_size, self.batch_size):
+            yield self._fetch(order[start:start + self.batch_size])
+
+    def _fetch(self, indices: np.ndarray) -> tuple[Tensor, ...]:
+        if isinstance(self.dataset, TensorDataset):
+            return self.dataset[indices]
+        samples = [self.dataset[int(i)] for i in indices]
+        for s in samples:
+            if not isinstance(s, tuple):
+                raise TypeError(f"DataLoader: the dataset's samples must be tuples (e.g. (image, label)), "
+                                f"got a {type(s).__name__}")
+        return tuple(stack(field) for field in zip(*samples, strict=True))
