@@ -176,9 +176,17 @@ def _propagate(t: Tensor, g: Tensor, grads: dict[Tensor, Tensor]) -> None:
     for i, x in enumerate(t._inputs):
         if not x.requires_grad:
             continue
-        gx = t._op.vjp(i, g, t)
-        if state.anomaly or t._origin:
+        if state.anomaly or t._origin:  # check the VJP's result against t's origin, not each step inside it
+            previous, state.anomaly = state.anomaly, False
+            try:
+                gx = t._op.vjp(i, g, t)
+            finally:
+                state.anomaly = previous
             check_finite(gx.data, f"the VJP of '{t._op.name}' (input {i})", t._origin)
+        else:
+            gx = t._op.vjp(i, g, t)
+        if gx.dtype != x.dtype:  # a gradient has its tensor's dtype (as in PyTorch), whatever the op promoted to
+            gx = gx.astype(x.dtype)
         assert gx.shape == x.shape, f"VJP of {t._op.name} gave shape {gx.shape} for input of shape {x.shape}"
         grads[x] = grads[x] + gx if x in grads else gx
 

@@ -133,7 +133,8 @@ def gradcheck(fn: Callable[..., Any], inputs: Tensor | Sequence[Tensor], eps: fl
         if excess.size and (excess.max() > 0 or not np.isfinite(a).all()):
             worst = np.unravel_index(np.nanargmax(np.where(np.isfinite(a), excess, np.inf)), excess.shape)
             where = tuple(int(i) for i in np.unravel_index(worst[1], x.shape))
-            label = f"input {inputs.index(x)}" + (f" ({x.name})" if x.name else "") + f" of shape {x.shape}"
+            number = next(i for i, t in enumerate(inputs) if t is x)  # not inputs.index: == is elementwise
+            label = f"input {number}" + (f" ({x.name})" if x.name else "") + f" of shape {x.shape}"
             raise GradcheckError(
                 f"gradcheck: the gradient of {label} is wrong.\n"
                 f"  worst entry: output element {int(worst[0])}, input element {where}\n"

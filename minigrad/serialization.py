@@ -42,11 +42,22 @@ def save(obj: Any, path: str | os.PathLike) -> None:
 
 def load(path: str | os.PathLike) -> Any:
     """Reads what ``save`` wrote: tensors come back as Tensors, arrays as arrays. Never unpickles."""
-    with np.load(os.fspath(path), allow_pickle=False) as data:
+    path = os.fspath(path)
+    try:
+        data = np.load(path, allow_pickle=False)
+    except ValueError as err:  # neither .npy nor .npz, or a pickle
+        raise ValueError(f"load: {path!r} was not written by minigrad.save: {err}") from None
+    if not isinstance(data, np.lib.npyio.NpzFile):
+        raise ValueError(f"load: {path!r} holds a single .npy array, not a file written by minigrad.save")
+    with data:
         if _TREE not in data.files:
-            raise ValueError(f"load: {os.fspath(path)!r} was not written by minigrad.save (no {_TREE} entry)")
+            raise ValueError(f"load: {path!r} was not written by minigrad.save (no {_TREE} entry)")
         tree = json.loads(data[_TREE].tobytes().decode())
-        return _decode(tree, {k: data[k] for k in data.files if k != _TREE})
+        try:
+            arrays = {k: data[k] for k in data.files if k != _TREE}
+        except ValueError as err:  # an object array, which only unpickling could read
+            raise ValueError(f"load: {path!r} holds pickled data, which minigrad never loads: {err}") from None
+        return _decode(tree, arrays)
 
 
 def _encode(obj: Any, arrays: dict[str, np.ndarray], where: str) -> Any:

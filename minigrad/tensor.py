@@ -251,9 +251,14 @@ class Tensor:
         return functions.where(self > 0, self, 0)
 
     def sigmoid(self) -> Tensor:
-        """1 / (1 + e^-x), computed from e^-|x| so that no exp overflows for large |x|."""
-        e = (-self.abs()).exp()
-        return functions.where(self >= 0, 1 / (1 + e), e / (1 + e))
+        """1 / (1 + e^-x), computed from e^-|x| so that no exp overflows for large |x|.
+
+        e^-|x| is taken as e^-x or e^x by ``where`` (not ``abs``, whose gradient at 0 is 0),
+        so that the derivative at x = 0 is σ(0)(1 − σ(0)) = ¼.
+        """
+        positive = self >= 0
+        e = functions.where(positive, -self, self).exp()
+        return functions.where(positive, 1 / (1 + e), e / (1 + e))
 
     def tanh(self) -> Tensor:
         """tanh(x) = 2·sigmoid(2x) − 1."""
@@ -261,12 +266,13 @@ class Tensor:
 
     def log_softmax(self, axis: int = -1) -> Tensor:
         """x − log Σ exp(x), shifted by the (constant) max so that exp never overflows."""
+        axis = normalize_axes(axis, self.ndim, "log_softmax")
         shifted = self - self.max(axis=axis, keepdims=True).detach()
         return shifted - shifted.exp().sum(axis=axis, keepdims=True).log()
 
     def softmax(self, axis: int = -1) -> Tensor:
         """exp(x) / Σ exp(x) along ``axis``."""
-        return self.log_softmax(axis).exp()
+        return self.log_softmax(normalize_axes(axis, self.ndim, "softmax")).exp()
 
     def astype(self, dtype: Any) -> Tensor:
         dtype = as_array(np.zeros(0, dtype), op="astype").dtype
@@ -283,7 +289,7 @@ class Tensor:
         return ops.max(self, axis=normalize_axes(axis, self.ndim, "max"), keepdims=keepdims)
 
     def min(self, axis: Axis = None, keepdims: bool = False) -> Tensor:
-        return -((-self).max(axis, keepdims))
+        return -((-self).max(normalize_axes(axis, self.ndim, "min"), keepdims))
 
     def mean(self, axis: Axis = None, keepdims: bool = False) -> Tensor:
         axes = normalize_axes(axis, self.ndim, "mean")
