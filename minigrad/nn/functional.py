@@ -1,0 +1,511 @@
+"""The function form of every layer: convolution, pooling, activations, normalization, losses.
+
+Each one is a composition of minigrad's primitives (``correlate``, ``windows``, ``max``,
+``sum``, ``where``, ``matmul``, …), so none of them has a hand-written gradient: backward
+differentiates the composition. Names and semantics follow ``torch.nn.functional``;
+axis arguments use numpy's word (``softmax(x, axis=-1)``).
+
+Shapes: images are (N, C, H, W), sequences (N, C, L); a convolution weight is
+(out_channels, in_channels / groups, *kernel). Bad shapes raise at the call, naming the
+function and the expected layout.
+"""
+
+from __future__ import annotations
+
+import numbers
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from minigrad import ops
+from minigrad.creation import generator
+from minigrad.functions import IntOrTuple, _spatial, _tensor, correlate, matmul, pad, where, windows
+from minigrad.ops.conv import _pad_or_crop, _swap_channels
+from minigrad.tensor import Tensor
+
+Padding = IntOrTuple | str
+_LAYOUTS = {1: "(N, C, L)", 2: "(N, C, H, W)"}
+_KERNELS = {1: "kL", 2: "kH, kW"}
+
+
+# ---- checking arguments
+def _input(x: Any, ndim: int, layout: str, op: str) -> Tensor:
+    """x as a Tensor, checked to have ``ndim`` axes (the error shows the expected layout)."""
+    x = _tensor(x, op)
+    if x.ndim != ndim:
+        raise ValueError(f"{op}: expected input of shape {layout}, got {x.shape}")
+    return x
+
+
+def _check_fits(op: str, x: Tensor, kernel: tuple[int, ...], pads: Sequence[tuple[int, int]],
+                dilation: tuple[int, ...]) -> None:
+    """Raises when a (dilated) kernel is larger than the padded input."""
+    padded = tuple(s + a + b for s, (a, b) in zip(x.shape[2:], pads, strict=True))
+    if any(dl * (k - 1) + 1 > s for k, dl, s in zip(kernel, dilation, padded, strict=True)):
+        raise ValueError(f"{op}: kernel {kernel} (dilation {dilation}) is larger than the padded input {padded} "
+                         f"(input {x.shape}, padding {tuple(pads)})")
+
+
+def _check_bias(op: str, b: Tensor, channels: int) -> None:
+    if b.shape != (channels,):
+        raise ValueError(f"{op}: expected bias of shape ({channels},) (one per output channel), got {b.shape}")
+
+
+def _channel_bias(y: Tensor, b: Any, op: str) -> Tensor:
+    """y + b on the channel axis (axis 1)."""
+    if b is None:
+        return y
+    b = _tensor(b, op)
+    _check_bias(op, b, y.shape[1])
+    return y + b.reshape(1, -1, *(1,) * (y.ndim - 2))
+
+
+def _groups(op: str, groups: Any, channels: dict[str, int]) -> int:
+    """``groups`` checked to be a positive integer dividing each of the named channel counts."""
+    if not isinstance(groups, numbers.Integral) or groups < 1 or any(n % groups for n in channels.values()):
+        counts = " and ".join(f"the {n} {what}" for what, n in channels.items())
+        raise ValueError(f"{op}: groups={groups!r} must be a positive integer dividing {counts}")
+    return int(groups)
+
+
+def _conv_padding(op: str, padding: Padding, kernel: tuple[int, ...], stride: tuple[int, ...],
+                  dilation: tuple[int, ...]) -> tuple[tuple[int, int], ...]:
+    """(before, after) per spatial axis. 'same' keeps the size (stride 1): D(K − 1) split, the extra after."""
+    d = len(kernel)
+    if isinstance(padding, str):
+        if padding == "valid":
+            return ((0, 0),) * d
+        if padding != "same":
+            raise ValueError(f"{op}: padding must be an int, a tuple, 'valid' or 'same', got {padding!r}")
+        if any(s != 1 for s in stride):
+            raise ValueError(f"{op}: padding='same' needs stride 1, got stride {stride}")
+        totals = [dl * (k - 1) for k, dl in zip(kernel, dilation, strict=True)]
+        return tuple((t // 2, t - t // 2) for t in totals)
+    return tuple((p, p) for p in _spatial(padding, d, "padding", op, 0))
+
+
+# ---- convolution
+def _conv(op: str, d: int, x: Any, w: Any, b: Any, stride: IntOrTuple, padding: Padding,
+          dilation: IntOrTuple, groups: int) -> Tensor:
+    """The N-d convolution (cross-correlation) behind conv1d and conv2d."""
+    x, w = _input(x, d + 2, _LAYOUTS[d], op), _tensor(w, op)
+    if w.ndim != d + 2:
+        raise ValueError(f"{op}: expected weight of shape (out_channels, in_channels/groups, {_KERNELS[d]}), "
+                         f"got {w.shape}")
+    groups = _groups(op, groups, {"input channels": x.shape[1], "output channels": w.shape[0]})
+    if x.shape[1] != w.shape[1] * groups:
+        raise ValueError(f"{op}: input {x.shape} has {x.shape[1]} channels, but weight {w.shape} expects "
+                         f"{w.shape[1] * groups} ({w.shape[1]} per group × {groups} groups)")
+    stride, dilation = _spatial(stride, d, "stride", op, 1), _spatial(dilation, d, "dilation", op, 1)
+    pads = _conv_padding(op, padding, w.shape[2:], stride, dilation)
+    _check_fits(op, x, w.shape[2:], pads, dilation)
+    if any(a != b for a, b in pads):  # 'same' with an even kernel: pad unevenly first
+        x, pads = pad(x, ((0, 0), (0, 0), *pads)), ((0, 0),) * d
+    y = correlate(x, w, stride=stride, padding=tuple(a for a, _ in pads), dilation=dilation, groups=groups)
+    return _channel_bias(y, b, op)
+
+
+def conv1d(x: Any, w: Any, b: Any = None, stride: IntOrTuple = 1, padding: Padding = 0, dilation: IntOrTuple = 1,
+           groups: int = 1) -> Tensor:
+    """1-D convolution of x (N, C, L) with w (O, C/groups, kL), b (O,) or None:
+
+    y[n, o, l] = b[o] + Σ_{c,k} w[o, c, k] · x_padded[n, c, l·s + k·d] (see conv2d).
+    """
+    return _conv("conv1d", 1, x, w, b, stride, padding, dilation, groups)
+
+
+def conv2d(x: Any, w: Any, b: Any = None, stride: IntOrTuple = 1, padding: Padding = 0, dilation: IntOrTuple = 1,
+           groups: int = 1) -> Tensor:
+    """2-D convolution (as deep learning uses the word: a cross-correlation, the kernel not flipped).
+
+    x is (N, C, H, W), w (O, C/groups, kH, kW), b (O,) or None;
+    y[n, o, i, j] = b[o] + Σ_{c, p, q} w[o, c, p, q] · x_padded[n, c, i·s + p·d, j·s + q·d], and
+    each output axis has ⌊(W + 2P − D(K − 1) − 1) / S⌋ + 1 positions. ``padding`` is an int, a
+    pair, 'valid' (none) or 'same' (output as large as the input; stride 1 only).
+    """
+    return _conv("conv2d", 2, x, w, b, stride, padding, dilation, groups)
+
+
+def convolve2d(x: Any, w: Any, b: Any = None, stride: IntOrTuple = 1, padding: Padding = 0, dilation: IntOrTuple = 1,
+               groups: int = 1) -> Tensor:
+    """True convolution, as in signal processing: conv2d with the kernel flipped in both spatial axes.
+
+    y[n, o, i, j] = Σ_{c, p, q} w[o, c, p, q] · x[n, c, i − p, j − q] (shifted to start at 0).
+    """
+    w = _tensor(w, "convolve2d")
+    if w.ndim != 4:
+        raise ValueError(f"convolve2d: expected weight of shape (out_channels, in_channels/groups, kH, kW), "
+                         f"got {w.shape}")
+    return _conv("convolve2d", 2, x, w[:, :, ::-1, ::-1], b, stride, padding, dilation, groups)
+
+
+def conv_transpose2d(x: Any, w: Any, b: Any = None, stride: IntOrTuple = 1, padding: IntOrTuple = 0,
+                     output_padding: IntOrTuple = 0, groups: int = 1, dilation: IntOrTuple = 1) -> Tensor:
+    """Transposed convolution ("deconvolution"): the adjoint of conv2d, as used to upsample.
+
+    x is (N, C_in, H, W) and w (C_in, C_out/groups, kH, kW) (PyTorch's layout). Each output axis has
+    (H − 1)·S − 2P + D(K − 1) + output_padding + 1 positions. Computed as an ordinary correlation:
+    S − 1 zeros are inserted between the input's pixels, the result is padded by D(K − 1) − P
+    (output_padding more after; negative widths crop), and correlated with the kernel flipped
+    and its two channel axes swapped.
+    """
+    op = "conv_transpose2d"
+    x, w = _input(x, 4, _LAYOUTS[2], op), _tensor(w, op)
+    if w.ndim != 4:
+        raise ValueError(f"{op}: expected weight of shape (in_channels, out_channels/groups, kH, kW), got {w.shape}")
+    if x.shape[1] != w.shape[0]:
+        raise ValueError(f"{op}: input {x.shape} has {x.shape[1]} channels, but weight {w.shape} expects {w.shape[0]}")
+    groups = _groups(op, groups, {"input channels": x.shape[1]})
+    stride, dilation = _spatial(stride, 2, "stride", op, 1), _spatial(dilation, 2, "dilation", op, 1)
+    padding, extra = _spatial(padding, 2, "padding", op, 0), _spatial(output_padding, 2, "output_padding", op, 0)
+    if any(e >= max(s, dl) for e, s, dl in zip(extra, stride, dilation, strict=True)):
+        raise ValueError(f"{op}: output_padding {extra} must be smaller than the stride {stride} or the dilation "
+                         f"{dilation}")
+    kernel = w.shape[2:]
+    out = [(h - 1) * s - 2 * p + dl * (k - 1) + e + 1
+           for h, s, p, dl, k, e in zip(x.shape[2:], stride, padding, dilation, kernel, extra, strict=True)]
+    if min(out) < 1:
+        raise ValueError(f"{op}: input {x.shape} with kernel {kernel}, stride {stride}, padding {padding} gives an "
+                         f"empty output {tuple(out)}")
+    if any(s > 1 for s in stride):
+        spread = tuple(s * (h - 1) + 1 for s, h in zip(stride, x.shape[2:], strict=True))
+        x = ops.scatter_add(x, index=(slice(None), slice(None), *(slice(None, None, s) for s in stride)),
+                            shape=x.shape[:2] + spread)
+    widths = tuple((dl * (k - 1) - p, dl * (k - 1) - p + e)
+                   for k, p, dl, e in zip(kernel, padding, dilation, extra, strict=True))
+    flipped = _swap_channels(w, groups)[:, :, ::-1, ::-1]
+    y = correlate(_pad_or_crop(x, widths), flipped, dilation=dilation, groups=groups)
+    return _channel_bias(y, b, op)
+
+
+def linear(x: Any, w: Any, b: Any = None) -> Tensor:
+    """y = x Wᵀ + b for x (*, in_features), w (out_features, in_features), b (out_features,)."""
+    x, w = _tensor(x, "linear"), _tensor(w, "linear")
+    if w.ndim != 2:
+        raise ValueError(f"linear: expected weight of shape (out_features, in_features), got {w.shape}")
+    if x.ndim == 0 or x.shape[-1] != w.shape[1]:
+        raise ValueError(f"linear: expected input of shape (*, {w.shape[1]}) (in_features last), got {x.shape} "
+                         f"for weight {w.shape}")
+    y = x @ w.T
+    if b is None:
+        return y
+    b = _tensor(b, "linear")
+    _check_bias("linear", b, w.shape[0])
+    return y + b
+
+
+def locally_connected2d(x: Any, weight: Any, bias: Any = None, stride: IntOrTuple = 1,
+                        padding: IntOrTuple = 0) -> Tensor:
+    """A convolution whose filters are not shared: each output position has its own.
+
+    x is (N, C, H, W), weight (H_out, W_out, O, C, kH, kW), bias (O, H_out, W_out);
+    y[n, o, i, j] = bias[o, i, j] + Σ_{c,p,q} weight[i, j, o, c, p, q] · x_padded[n, c, i·s + p, j·s + q].
+    The windows are gathered as (H_out·W_out) matrices of shape (N, C·kH·kW) and multiplied by
+    their own (C·kH·kW, O) filters in one batched matrix product.
+    """
+    op = "locally_connected2d"
+    x, weight = _input(x, 4, _LAYOUTS[2], op), _tensor(weight, op)
+    if weight.ndim != 6:
+        raise ValueError(f"{op}: expected weight of shape (H_out, W_out, out_channels, in_channels, kH, kW), "
+                         f"got {weight.shape}")
+    h_out, w_out, o, c, kh, kw = weight.shape
+    if x.shape[1] != c:
+        raise ValueError(f"{op}: input {x.shape} has {x.shape[1]} channels, but weight {weight.shape} expects {c}")
+    stride, padding = _spatial(stride, 2, "stride", op, 1), _spatial(padding, 2, "padding", op, 0)
+    _check_fits(op, x, (kh, kw), [(p, p) for p in padding], (1, 1))
+    x = pad(x, ((0, 0), (0, 0), *((p, p) for p in padding)))
+    taps = windows(x, (kh, kw), stride)                                   # (N, C, H_out, W_out, kH, kW)
+    if taps.shape[2:4] != (h_out, w_out):
+        raise ValueError(f"{op}: weight {weight.shape} has filters for {h_out}×{w_out} output positions, but the "
+                         f"input with kernel {(kh, kw)}, stride {stride}, padding {padding} gives "
+                         f"{taps.shape[2]}×{taps.shape[3]}")
+    n = x.shape[0]
+    columns = taps.transpose(2, 3, 0, 1, 4, 5).reshape(h_out, w_out, n, c * kh * kw)
+    filters = weight.reshape(h_out, w_out, o, c * kh * kw).transpose(0, 1, 3, 2)
+    y = matmul(columns, filters).transpose(2, 3, 0, 1)                    # (N, O, H_out, W_out)
+    if bias is None:
+        return y
+    bias = _tensor(bias, op)
+    if bias.shape != (o, h_out, w_out):
+        raise ValueError(f"{op}: expected bias of shape {(o, h_out, w_out)} (out_channels, H_out, W_out), "
+                         f"got {bias.shape}")
+    return y + bias
+
+
+# ---- pooling
+def _taps(op: str, x: Any, kernel_size: IntOrTuple, stride: IntOrTuple | None, padding: IntOrTuple,
+          dilation: IntOrTuple, fill: float) -> Tensor:
+    """Every pooling window's kH·kW taps as (kH·kW, N, C, H_out, W_out).
+
+    The input is padded with ``fill``, cut into windows (a strided view), and the two kernel
+    axes are moved to the front and made contiguous: reducing over axis 0 is then an
+    elementwise max/sum of kH·kW large arrays, which numpy does fast (reducing over the last
+    two axes of the strided view was 4–5× slower, forward and backward).
+    """
+    x = _input(x, 4, _LAYOUTS[2], op)
+    kernel = _spatial(kernel_size, 2, "kernel_size", op, 1)
+    stride = kernel if stride is None else _spatial(stride, 2, "stride", op, 1)
+    padding, dilation = _spatial(padding, 2, "padding", op, 0), _spatial(dilation, 2, "dilation", op, 1)
+    if any(2 * p > k for p, k in zip(padding, kernel, strict=True)):
+        raise ValueError(f"{op}: padding {padding} must be at most half the kernel size {kernel}")
+    _check_fits(op, x, kernel, [(p, p) for p in padding], dilation)
+    if any(padding):
+        x = pad(x, ((0, 0), (0, 0), *((p, p) for p in padding)), value=fill)
+    taps = windows(x, kernel, stride, dilation)                           # (N, C, H_out, W_out, kH, kW)
+    return taps.transpose(4, 5, 0, 1, 2, 3).reshape(kernel[0] * kernel[1], *taps.shape[:4])
+
+
+def max_pool2d(x: Any, kernel_size: IntOrTuple, stride: IntOrTuple | None = None, padding: IntOrTuple = 0,
+               dilation: IntOrTuple = 1) -> Tensor:
+    """The largest value in each kH×kW window (stride defaults to the kernel size; padding is −∞).
+
+    At ties the gradient is shared equally among the tied entries, as for ``Tensor.max``
+    (PyTorch gives it all to one of them); the value is the same.
+    """
+    return _taps("max_pool2d", x, kernel_size, stride, padding, dilation, -np.inf).max(axis=0)
+
+
+def sum_pool2d(x: Any, kernel_size: IntOrTuple, stride: IntOrTuple | None = None, padding: IntOrTuple = 0) -> Tensor:
+    """The sum of each kH×kW window (zero padding)."""
+    return _taps("sum_pool2d", x, kernel_size, stride, padding, 1, 0.0).sum(axis=0)
+
+
+def avg_pool2d(x: Any, kernel_size: IntOrTuple, stride: IntOrTuple | None = None, padding: IntOrTuple = 0) -> Tensor:
+    """The mean of each kH×kW window; padded zeros count in the mean (PyTorch's default)."""
+    taps = _taps("avg_pool2d", x, kernel_size, stride, padding, 1, 0.0)
+    return taps.sum(axis=0) / taps.shape[0]
+
+
+def lp_pool2d(x: Any, norm_type: float, kernel_size: IntOrTuple, stride: IntOrTuple | None = None) -> Tensor:
+    """L^p pooling, PyTorch's formula: (Σ_window x^p)^(1/p), no padding.
+
+    p = 1 is sum pooling, p = 2 the Euclidean norm of each window, p → ∞ approaches max pooling.
+    """
+    if not isinstance(norm_type, numbers.Real) or norm_type == 0:
+        raise ValueError(f"lp_pool2d: norm_type must be a nonzero number, got {norm_type!r}")
+    x = _tensor(x, "lp_pool2d")
+    summed = _taps("lp_pool2d", x ** norm_type, kernel_size, stride, 0, 1, 0.0).sum(axis=0)
+    return summed ** (1.0 / norm_type)
+
+
+def global_avg_pool2d(x: Any) -> Tensor:
+    """The mean over each channel's whole H×W map: (N, C, H, W) → (N, C)."""
+    return _input(x, 4, _LAYOUTS[2], "global_avg_pool2d").mean(axis=(2, 3))
+
+
+# ---- activations
+def relu(x: Any) -> Tensor:
+    """max(x, 0); the gradient at 0 is 0 (as PyTorch)."""
+    return _tensor(x, "relu").relu()
+
+
+def leaky_relu(x: Any, negative_slope: float = 0.01) -> Tensor:
+    """x for x > 0, negative_slope·x otherwise."""
+    x = _tensor(x, "leaky_relu")
+    return where(x > 0, x, x * negative_slope)
+
+
+def sigmoid(x: Any) -> Tensor:
+    """1 / (1 + e^−x), without overflow for large |x|."""
+    return _tensor(x, "sigmoid").sigmoid()
+
+
+def tanh(x: Any) -> Tensor:
+    return _tensor(x, "tanh").tanh()
+
+
+def softmax(x: Any, axis: int = -1) -> Tensor:
+    """exp(x_i) / Σ_j exp(x_j) along ``axis``, shifted by the max so that it never overflows."""
+    return _tensor(x, "softmax").softmax(axis)
+
+
+def log_softmax(x: Any, axis: int = -1) -> Tensor:
+    """x_i − log Σ_j exp(x_j) along ``axis`` (log-sum-exp shifted by the max: stable for huge logits)."""
+    return _tensor(x, "log_softmax").log_softmax(axis)
+
+
+# ---- regularization and normalization
+def dropout(x: Any, p: float = 0.5, training: bool = True) -> Tensor:
+    """Zeroes each entry with probability p while training and scales the rest by 1/(1 − p).
+
+    The expected value of every entry is unchanged, so evaluation (``training=False``)
+    returns x as it is. The mask comes from minigrad's seeded generator (``mg.manual_seed``).
+    """
+    if not isinstance(p, numbers.Real) or not 0 <= p <= 1:
+        raise ValueError(f"dropout: p must be a probability in [0, 1], got {p!r}")
+    x = _tensor(x, "dropout")
+    if not training or p == 0:
+        return x
+    keep = generator().random(x.shape) >= p
+    scale = keep / (1 - p) if p < 1 else np.zeros(x.shape)
+    return x * Tensor._make(scale.astype(x.dtype))
+
+
+def _array(t: Any) -> np.ndarray:
+    return t.data if isinstance(t, Tensor) else t
+
+
+def batch_norm(x: Any, running_mean: Any, running_var: Any, weight: Any = None, bias: Any = None,
+               training: bool = False, momentum: float = 0.1, eps: float = 1e-5) -> Tensor:
+    """Normalizes each channel (axis 1) of x (N, C, *) to mean 0 and variance 1, then scales and shifts.
+
+    y = (x − μ) / √(σ² + ε) · weight + bias. While training, μ and σ² are the batch's mean and
+    biased variance over every axis but the channels, and the running statistics (arrays or
+    Tensors, updated in place, outside the graph) move towards them:
+    running_mean ← (1 − momentum)·running_mean + momentum·μ, and the same for running_var with
+    the unbiased variance σ²·n/(n − 1). In evaluation the running statistics are used instead.
+    """
+    x = _tensor(x, "batch_norm")
+    if x.ndim < 2:
+        raise ValueError(f"batch_norm: expected input of shape (N, C) or (N, C, *), got {x.shape}")
+    c, axes = x.shape[1], (0, *range(2, x.ndim))
+    shape = (1, c, *(1,) * (x.ndim - 2))
+    for name, stat in (("running_mean", running_mean), ("running_var", running_var)):
+        if stat is not None and _array(stat).shape != (c,):
+            raise ValueError(f"batch_norm: {name} has shape {_array(stat).shape}, expected ({c},) for input {x.shape}")
+    if training:
+        n = x.numel() // c
+        if n <= 1:
+            raise ValueError(f"batch_norm: expected more than 1 value per channel when training, got input {x.shape}")
+        mean = x.mean(axes, keepdims=True)
+        centred = x - mean
+        var = (centred * centred).mean(axes, keepdims=True)
+        if running_mean is not None:
+            _array(running_mean)[...] = (1 - momentum) * _array(running_mean) + momentum * mean.data.reshape(c)
+        if running_var is not None:
+            unbiased = var.data.reshape(c) * (n / (n - 1))
+            _array(running_var)[...] = (1 - momentum) * _array(running_var) + momentum * unbiased
+    else:
+        if running_mean is None or running_var is None:
+            raise ValueError("batch_norm: evaluation (training=False) needs running_mean and running_var")
+        centred = x - Tensor._make(_array(running_mean).reshape(shape).astype(x.dtype))
+        var = Tensor._make(_array(running_var).reshape(shape).astype(x.dtype))
+    out = centred / (var + eps).sqrt()
+    if weight is not None:
+        out = out * _tensor(weight, "batch_norm").reshape(shape)
+    if bias is not None:
+        out = out + _tensor(bias, "batch_norm").reshape(shape)
+    return out
+
+
+def local_response_norm(x: Any, size: int, alpha: float = 1e-4, beta: float = 0.75, k: float = 1.0) -> Tensor:
+    """AlexNet's normalization across channels, with PyTorch's convention for alpha:
+
+        b_c = a_c / (k + (alpha / size) · Σ_{c'} a_{c'}²)^beta,
+
+    the sum running over the ``size`` channels c − ⌊size/2⌋ … c + ⌈size/2⌉ − 1 (zeros past the
+    edges). The paper's α multiplies the plain sum, so its α = 10⁻⁴ with n = 5 is alpha = 5·10⁻⁴ here.
+    """
+    x = _tensor(x, "local_response_norm")
+    if x.ndim < 3:
+        raise ValueError(f"local_response_norm: expected input of shape (N, C, *), got {x.shape}")
+    if not isinstance(size, numbers.Integral) or size < 1:
+        raise ValueError(f"local_response_norm: size must be a positive integer, got {size!r}")
+    c = x.shape[1]
+    squares = pad(x * x, ((0, 0), (size // 2, (size - 1) // 2), *((0, 0),) * (x.ndim - 2)))
+    window_sum = squares[:, 0:c]
+    for i in range(1, size):  # one shifted slice per channel offset
+        window_sum = window_sum + squares[:, i:i + c]
+    return x / (k + (alpha / size) * window_sum) ** beta
+
+
+def flatten(x: Any, start_dim: int = 1, end_dim: int = -1) -> Tensor:
+    """Merges axes start_dim … end_dim into one (the function form of ``nn.Flatten``)."""
+    x = _tensor(x, "flatten")
+    start, end = (_axis(a, x.ndim, "flatten") for a in (start_dim, end_dim))
+    if start > end:
+        raise ValueError(f"flatten: start_dim {start_dim} comes after end_dim {end_dim} for shape {x.shape}")
+    return x.reshape(*x.shape[:start], -1, *x.shape[end + 1:])
+
+
+def _axis(axis: int, ndim: int, op: str) -> int:
+    if not isinstance(axis, numbers.Integral) or not -ndim <= axis < ndim:
+        raise ValueError(f"{op}: axis {axis!r} is out of range for {ndim} dimensions")
+    return int(axis) % ndim
+
+
+# ---- losses
+_REDUCTIONS = ("mean", "sum", "none")
+
+
+def _reduce(loss: Tensor, reduction: str, op: str) -> Tensor:
+    if reduction not in _REDUCTIONS:
+        raise ValueError(f"{op}: reduction must be one of {_REDUCTIONS}, got {reduction!r}")
+    return loss if reduction == "none" else loss.mean() if reduction == "mean" else loss.sum()
+
+
+def _class_targets(op: str, scores: Tensor, target: Any) -> np.ndarray:
+    """Integer class indices for scores (N, C, *), checked to have shape (N, *) and values in [0, C)."""
+    if scores.ndim < 2:
+        raise ValueError(f"{op}: expected input of shape (N, C) or (N, C, *), got {scores.shape}")
+    t = np.asarray(target.data if isinstance(target, Tensor) else target)
+    if t.dtype.kind not in "iu":
+        raise TypeError(f"{op}: target must hold integer class indices, got dtype {t.dtype} "
+                        "(for one-hot or probability targets, pick the class with argmax)")
+    expected = scores.shape[:1] + scores.shape[2:]
+    if t.shape != expected:
+        raise ValueError(f"{op}: target of shape {t.shape} does not match input {scores.shape}: expected {expected}")
+    bad = t[(t < 0) | (t >= scores.shape[1])]
+    if bad.size:
+        raise ValueError(f"{op}: target values must be class indices in [0, {scores.shape[1]}) for input "
+                         f"{scores.shape}, got {bad[:5].tolist()}")
+    return t
+
+
+def _picked(scores: Tensor, t: np.ndarray) -> Tensor:
+    """scores[n, t[n, …], …]: each sample's score for its target class, shaped like t."""
+    flat = scores if scores.ndim == 2 else scores.transpose(0, *range(2, scores.ndim), 1).reshape(-1, scores.shape[1])
+    return flat[np.arange(t.size), t.reshape(-1)].reshape(*t.shape)
+
+
+def nll_loss(log_probs: Any, target: Any, reduction: str = "mean") -> Tensor:
+    """Negative log-likelihood: −log_probs[n, target[n]], averaged over the batch."""
+    log_probs = _tensor(log_probs, "nll_loss")
+    return _reduce(-_picked(log_probs, _class_targets("nll_loss", log_probs, target)), reduction, "nll_loss")
+
+
+def cross_entropy(logits: Any, target: Any, reduction: str = "mean") -> Tensor:
+    """−log softmax(logits)[target] = log Σ_j exp(z_j) − z_target, averaged over the batch.
+
+    ``logits`` is (N, C) (or (N, C, *)), ``target`` integer class indices (N,) (or (N, *)),
+    as a Tensor or an array. Computed through log_softmax, so logits in the thousands are fine.
+    """
+    logits = _tensor(logits, "cross_entropy")
+    t = _class_targets("cross_entropy", logits, target)
+    return _reduce(-_picked(logits.log_softmax(axis=1), t), reduction, "cross_entropy")
+
+
+def mse_loss(x: Any, target: Any, reduction: str = "mean") -> Tensor:
+    """Mean squared error: mean((x − target)²) over every entry."""
+    x, target = _tensor(x, "mse_loss"), _tensor(target, "mse_loss")
+    if x.shape != target.shape:
+        raise ValueError(f"mse_loss: input {x.shape} and target {target.shape} must have the same shape")
+    diff = x - target.astype(x.dtype)
+    return _reduce(diff * diff, reduction, "mse_loss")
+
+
+def multi_margin_loss(x: Any, target: Any, p: int = 1, margin: float = 1.0, reduction: str = "mean") -> Tensor:
+    """The multi-class hinge loss (a linear SVM's), PyTorch's formula:
+
+        loss_n = Σ_{i ≠ y} max(0, margin − x[y] + x[i])^p / C,   y = target[n],
+
+    for scores x (N, C) and integer targets (N,); averaged over the batch.
+    """
+    if p not in (1, 2):
+        raise ValueError(f"multi_margin_loss: p must be 1 or 2, got {p!r}")
+    x = _tensor(x, "multi_margin_loss")
+    if x.ndim != 2:
+        raise ValueError(f"multi_margin_loss: expected input of shape (N, C), got {x.shape}")
+    t = _class_targets("multi_margin_loss", x, target)
+    hinge = (margin - _picked(x, t).reshape(-1, 1) + x).relu()
+    if p == 2:
+        hinge = hinge * hinge
+    is_target = np.arange(x.shape[1]) == t[:, None]
+    return _reduce(where(is_target, 0.0, hinge).sum(axis=1) / x.shape[1], reduction, "multi_margin_loss")
+
+
+__all__ = ["avg_pool2d", "batch_norm", "conv1d", "conv2d", "conv_transpose2d", "convolve2d", "cross_entropy",
+           "dropout", "flatten", "global_avg_pool2d", "leaky_relu", "linear", "local_response_norm",
+           "locally_connected2d", "log_softmax", "lp_pool2d", "max_pool2d", "mse_loss", "multi_margin_loss",
+           "nll_loss", "relu", "sigmoid", "softmax", "sum_pool2d", "tanh"]

@@ -1,0 +1,351 @@
+"""Module, the base of every layer and model; Parameter; and the containers Sequential and ModuleList.
+
+A Module holds Parameters (tensors to train), buffers (state that is saved but not
+trained, like batch norm's running statistics) and submodules, each registered when it
+is assigned as an attribute. ``model(x)`` runs ``forward`` and records which module call
+made each tensor, for pictures of the graph:
+
+    class TwoLayers(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.hidden = nn.Linear(4, 8)     # registered as a submodule: hidden.weight, hidden.bias
+            self.out = nn.Linear(8, 2)
+
+        def forward(self, x):
+            return self.out(self.hidden(x).relu())
+"""
+
+from __future__ import annotations
+
+import itertools
+import weakref
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from typing import Any, NamedTuple
+
+import numpy as np
+
+from minigrad import autograd
+from minigrad.tensor import Tensor, as_array
+
+
+class Parameter(Tensor):
+    """A tensor that a Module trains: a floating-point leaf that requires grad.
+
+    Assigned as a Module attribute it is registered under that name; ``name`` holds its
+    attribute path ("features.0.weight") once the outermost module has been called.
+    """
+
+    __slots__ = ()
+
+    def __init__(self, data: Any) -> None:
+        array = data.data if isinstance(data, Tensor) else as_array(data, op="Parameter")
+        if array.dtype.kind != "f":
+            raise TypeError(f"Parameter: parameters must be floating point, got dtype {array.dtype}")
+        self._init(array, None, (), {})
+        self.requires_grad = True
+
+    def __repr__(self) -> str:
+        return "Parameter containing:\n" + super().__repr__()
+
+
+@dataclass(frozen=True)
+class ModuleCall:
+    """One call of a module, stamped on every tensor made inside it (``tensor._scope``).
+
+    ``path`` is the module's attribute path from the outermost module called ("features.0";
+    the outermost module's own path is its class name), ``call`` a number unique to the call.
+    """
+
+    path: str
+    module: Module = field(repr=False)  # its repr is the whole model's for the outermost call
+    call: int
+
+
+class _Naming:
+    """Which module tree the paths were last assigned for, so that they are computed once, not per call."""
+
+    generation = 0    # bumped whenever any module's submodules or parameters change
+    named = -1        # the generation at the last naming pass
+    root: weakref.ref | None = None
+    stamp = 0         # identifies the last naming pass; each module keeps the stamp of its path
+
+
+_call_numbers = itertools.count()
+
+
+class IncompatibleKeys(NamedTuple):
+    """What ``load_state_dict`` found missing from the given dict and what it did not expect."""
+
+    missing_keys: list[str]
+    unexpected_keys: list[str]
+
+
+class Module:
+    """Base class of layers and models: subclasses set attributes in ``__init__`` and define ``forward``."""
+
+    training: bool
+
+    def __init__(self) -> None:
+        for name, value in (("_parameters", {}), ("_buffers", {}), ("_modules", {}), ("_forward_hooks", []),
+                            ("training", True), ("_path", type(self).__name__), ("_path_stamp", -1)):
+            object.__setattr__(self, name, value)
+
+    def forward(self, *args: Any, **kwargs: Any) -> Any:
+        raise NotImplementedError(f"{type(self).__name__} must define forward()")
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        """Runs ``forward`` inside a module scope, so every tensor it makes records this call."""
+        if not autograd.state.scope:  # the outermost module: paths are relative to it
+            _assign_paths(self)
+        path = self._path if self._path_stamp == _Naming.stamp else type(self).__name__
+        with autograd.module_scope(ModuleCall(path, self, next(_call_numbers))):
+            out = self.forward(*args, **kwargs)
+        for hook in self._forward_hooks:
+            replaced = hook(self, args, out)
+            out = out if replaced is None else replaced
+        return out
+
+    def register_forward_hook(self, hook: Callable[[Module, tuple, Any], Any]) -> Callable[[], None]:
+        """Calls ``hook(module, inputs, output)`` after each forward (a returned value replaces the output).
+
+        Returns a function that removes the hook.
+        """
+        self._forward_hooks.append(hook)
+        return lambda: self._forward_hooks.remove(hook)
+
+    # ---- registration
+    def __setattr__(self, name: str, value: Any) -> None:
+        if isinstance(value, Parameter | Module):
+            if "_modules" not in self.__dict__:
+                raise AttributeError(f"cannot assign {type(value).__name__} '{name}' before Module.__init__() "
+                                     f"is called (call super().__init__() first in {type(self).__name__})")
+            self._forget(name)
+            if isinstance(value, Parameter):
+                self._parameters[name] = value
+                value.name = name
+            else:
+                self._modules[name] = value
+            _Naming.generation += 1
+        elif name in self.__dict__.get("_buffers", ()):
+            self._buffers[name] = value
+        elif self._forget(name):
+            _Naming.generation += 1
+        object.__setattr__(self, name, value)
+
+    def __delattr__(self, name: str) -> None:
+        if self._forget(name) or self._buffers.pop(name, None) is not None:
+            _Naming.generation += 1
+        object.__delattr__(self, name)
+
+    def _forget(self, name: str) -> bool:
+        """Unregisters ``name`` as a parameter or submodule; says whether it was one."""
+        registries = (self.__dict__.get("_parameters", {}), self.__dict__.get("_modules", {}))
+        return any(r.pop(name, None) is not None for r in registries)  # a name is in one at most
+
+    def register_buffer(self, name: str, tensor: Tensor | None) -> None:
+        """Registers state that is saved in ``state_dict`` but not trained (e.g. running statistics)."""
+        self._forget(name)
+        self._buffers[name] = tensor
+        object.__setattr__(self, name, tensor)
+
+    # ---- walking the tree
+    def named_modules(self, prefix: str = "") -> Iterator[tuple[str, Module]]:
+        """(path, module) for this module ("" or ``prefix``) and every submodule below it, each once."""
+        seen: set[int] = set()
+        stack = [(prefix, self)]
+        while stack:
+            path, module = stack.pop()
+            if id(module) in seen:
+                continue
+            seen.add(id(module))
+            yield path, module
+            stack.extend(reversed([(f"{path}.{name}" if path else name, m) for name, m in module._modules.items()]))
+
+    def modules(self) -> Iterator[Module]:
+        return (m for _, m in self.named_modules())
+
+    def named_children(self) -> Iterator[tuple[str, Module]]:
+        return iter(self._modules.items())
+
+    def children(self) -> Iterator[Module]:
+        return iter(self._modules.values())
+
+    def _named_members(self, registry: str, recurse: bool) -> Iterator[tuple[str, Any]]:
+        seen: set[int] = set()
+        for path, module in self.named_modules() if recurse else [("", self)]:
+            for name, value in getattr(module, registry).items():
+                if value is not None and id(value) not in seen:
+                    seen.add(id(value))
+                    yield (f"{path}.{name}" if path else name), value
+
+    def named_parameters(self, recurse: bool = True) -> Iterator[tuple[str, Parameter]]:
+        """(attribute path, parameter), e.g. ("features.0.weight", …), each parameter once."""
+        return self._named_members("_parameters", recurse)
+
+    def parameters(self, recurse: bool = True) -> Iterator[Parameter]:
+        return (p for _, p in self.named_parameters(recurse))
+
+    def named_buffers(self, recurse: bool = True) -> Iterator[tuple[str, Tensor]]:
+        return self._named_members("_buffers", recurse)
+
+    def buffers(self, recurse: bool = True) -> Iterator[Tensor]:
+        return (b for _, b in self.named_buffers(recurse))
+
+    # ---- training
+    def zero_grad(self) -> None:
+        """Forgets every parameter's gradient (sets ``.grad`` to None)."""
+        for p in self.parameters():
+            p.grad = None
+
+    def train(self, mode: bool = True) -> Module:
+        """Sets training mode (dropout active, batch norm on batch statistics) here and below."""
+        for m in self.modules():
+            m.training = mode
+        return self
+
+    def eval(self) -> Module:
+        """Sets evaluation mode: dropout off, batch norm on its running statistics."""
+        return self.train(False)
+
+    def to(self, dtype: Any) -> Module:
+        """Converts every floating-point parameter and buffer to ``dtype`` in place (the objects stay)."""
+        dtype = np.dtype(dtype)
+        for t in itertools.chain(self.parameters(), self.buffers()):
+            if t.dtype.kind == "f":
+                t.data = t.data.astype(dtype)
+        return self
+
+    def double(self) -> Module:
+        """Float64 parameters and buffers (what gradcheck needs)."""
+        return self.to(np.float64)
+
+    def float(self) -> Module:
+        """Float32 parameters and buffers (minigrad's default)."""
+        return self.to(np.float32)
+
+    # ---- saving and loading
+    def _state(self) -> dict[str, Tensor]:
+        """Every parameter and buffer by path: per module its parameters, then its buffers."""
+        state: dict[str, Tensor] = {}
+        for path, module in self.named_modules():
+            for name, value in itertools.chain(module._parameters.items(), module._buffers.items()):
+                if value is not None:
+                    state.setdefault(f"{path}.{name}" if path else name, value)
+        return state
+
+    def state_dict(self) -> dict[str, Tensor]:
+        """A snapshot of the parameters and buffers by path ("features.0.weight", "bn.running_mean", …).
+
+        The tensors are copies: training further does not change a state dict already taken.
+        """
+        return {name: Tensor._make(t.data.copy()) for name, t in self._state().items()}
+
+    def load_state_dict(self, state_dict: dict[str, Any], strict: bool = True) -> IncompatibleKeys:
+        """Copies the values of ``state_dict`` into the parameters and buffers, in place.
+
+        With ``strict`` (the default) the keys must match exactly; the error lists the missing
+        and unexpected keys. A value of the wrong shape is always an error.
+        """
+        own = self._state()
+        missing = [k for k in own if k not in state_dict]
+        unexpected = [k for k in state_dict if k not in own]
+        shapes = {k: np.shape(v.data if isinstance(v, Tensor) else v) for k, v in state_dict.items() if k in own}
+        wrong = [f"{k} (expected {own[k].shape}, got {s})" for k, s in shapes.items() if s != own[k].shape]
+        problems = []
+        if strict and missing:
+            problems.append(f"missing keys: {', '.join(missing)}")
+        if strict and unexpected:
+            problems.append(f"unexpected keys: {', '.join(unexpected)}")
+        if wrong:
+            problems.append(f"wrong shapes: {', '.join(wrong)}")
+        if problems:
+            raise RuntimeError(f"load_state_dict: cannot load into {type(self).__name__}: " + "; ".join(problems))
+        for k in shapes:
+            value = state_dict[k]
+            own[k].data[...] = value.data if isinstance(value, Tensor) else value
+        return IncompatibleKeys(missing, unexpected)
+
+    # ---- printing
+    def extra_repr(self) -> str:
+        """The layer's settings, shown inside the parentheses of its repr."""
+        return ""
+
+    def __repr__(self) -> str:
+        lines = [self.extra_repr()] if self.extra_repr() else []
+        lines += [f"({name}): {m!r}" for name, m in self._modules.items()]
+        if not self._modules:
+            return f"{type(self).__name__}({self.extra_repr()})"
+        body = "\n".join(lines).replace("\n", "\n  ")
+        return f"{type(self).__name__}(\n  {body}\n)"
+
+
+def _assign_paths(root: Module) -> None:
+    """Gives every module under ``root`` its path and every parameter its name — once per tree.
+
+    Runs again only when another module is called at the top level or when a submodule or
+    parameter was assigned since (``_Naming.generation``), so a call costs two comparisons.
+    """
+    if _Naming.named == _Naming.generation and _Naming.root is not None and _Naming.root() is root:
+        return
+    _Naming.stamp += 1
+    for path, module in root.named_modules():
+        object.__setattr__(module, "_path", path or type(root).__name__)
+        object.__setattr__(module, "_path_stamp", _Naming.stamp)
+        for name, p in module._parameters.items():
+            if p is not None:
+                p.name = f"{path}.{name}" if path else name
+    _Naming.root, _Naming.named = weakref.ref(root), _Naming.generation
+
+
+class Sequential(Module):
+    """Modules applied one after another: ``Sequential(conv, relu, pool)(x) == pool(relu(conv(x)))``.
+
+    Submodules are named "0", "1", …; a Sequential can be indexed, sliced, iterated and measured.
+    """
+
+    def __init__(self, *modules: Module) -> None:
+        super().__init__()
+        for module in modules:
+            self.append(module)
+
+    def append(self, module: Module) -> Sequential:
+        if not isinstance(module, Module):
+            raise TypeError(f"{type(self).__name__}: expected a Module, got {type(module).__name__}")
+        setattr(self, str(len(self._modules)), module)
+        return self
+
+    def __getitem__(self, index: int | slice) -> Any:
+        modules = list(self._modules.values())
+        if isinstance(index, slice):
+            part = object.__new__(type(self))
+            Module.__init__(part)
+            for module in modules[index]:
+                part.append(module)
+            return part
+        try:
+            return modules[index]
+        except (IndexError, TypeError):
+            raise IndexError(f"{type(self).__name__}: index {index!r} is out of range for {len(modules)} "
+                             "modules") from None
+
+    def __len__(self) -> int:
+        return len(self._modules)
+
+    def __iter__(self) -> Iterator[Module]:
+        return iter(self._modules.values())
+
+    def forward(self, x: Any) -> Any:
+        for module in self._modules.values():
+            x = module(x)
+        return x
+
+
+class ModuleList(Sequential):
+    """A list of submodules that registers them (named "0", "1", …) but defines no forward."""
+
+    def __init__(self, modules: Iterable[Module] = ()) -> None:
+        super().__init__(*modules)
+
+    def forward(self, *args: Any) -> Any:
+        raise NotImplementedError("ModuleList has no forward: call its modules yourself")
