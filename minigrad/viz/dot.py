@@ -1,0 +1,192 @@
+"""The picture as graphviz DOT: a styled box per node, clusters per Module call, and a legend.
+
+``to_dot`` gives the DOT text and needs no graphviz program; ``draw`` gives a
+``graphviz.Digraph``, which Jupyter shows inline.
+"""
+
+from __future__ import annotations
+
+import warnings
+from typing import Any
+
+import graphviz
+
+from minigrad.tensor import Tensor
+from minigrad.viz import labels
+from minigrad.viz.graph import TENSOR_KINDS, Graph, Node, build
+
+RANKDIRS = ("TB", "LR", "BT", "RL")
+
+# fill and border colour of each kind of node, and the legend's words for it
+STYLES: dict[str, dict[str, str]] = {
+    "parameter": {"shape": "box", "style": "rounded,filled", "fillcolor": "#dcf0dc", "color": "#2e7d32"},
+    "input": {"shape": "box", "style": "rounded,filled", "fillcolor": "#dbe8f7", "color": "#1f5f99"},
+    "constant": {"shape": "box", "style": "rounded,filled", "fillcolor": "#f2f2f2", "color": "#9e9e9e",
+                 "fontsize": "9"},
+    "intermediate": {"shape": "box", "style": "rounded,filled", "fillcolor": "#ffffff", "color": "#616161"},
+    "saved": {"shape": "box", "style": "rounded,filled,dashed", "fillcolor": "#f3e8f7", "color": "#7b4f9d"},
+    "op": {"shape": "ellipse", "style": "filled", "fillcolor": "#ffe0b2", "color": "#e65100"},
+    "layer": {"shape": "box3d", "style": "filled", "fillcolor": "#e3e7f7", "color": "#3949ab"},
+    "summary": {"shape": "note", "style": "filled", "fillcolor": "#fdecea", "color": "#c62828"},
+}
+ROOT_STYLE = {"fillcolor": "#fff3c4", "color": "#b8860b", "penwidth": "2.5"}
+LEGEND = {
+    "parameter": "parameter (leaf that requires grad)",
+    "input": "input (leaf, no grad)",
+    "constant": "constant (scalar or mask)",
+    "intermediate": "intermediate result",
+    "saved": "forward tensor the VJPs use",
+    "op": "primitive op",
+    "layer": "Module call, collapsed",
+    "root": "output",
+}
+CLUSTER_FILLS = ("#f5f7fc", "#eaeef8", "#dfe5f4")
+
+
+def to_dot(root: Tensor, *, values: bool = False, grads: bool = False, backward: bool = False,
+           group_modules: bool = False, collapse: bool = False, max_nodes: int | None = None,
+           rankdir: str = "TB") -> str:
+    """The DOT source of root's computation graph (no graphviz program needed).
+
+    values/grads: print each small tensor's values/``.grad`` (a summary for big ones).
+    backward: draw the graph that root's backward pass builds (each VJP as ops) instead.
+    group_modules: a cluster per Module call. collapse: each layer call as one box.
+    max_nodes: at most this many nodes; the rest become one summary node (with a warning).
+    rankdir: graphviz's layout direction, "TB" (top to bottom) or "LR", "BT", "RL".
+    """
+    return digraph("to_dot", root, values=values, grads=grads, backward=backward, group_modules=group_modules,
+                   collapse=collapse, max_nodes=max_nodes, rankdir=rankdir).source
+
+
+def draw(root: Tensor, *, values: bool = False, grads: bool = False, backward: bool = False,
+         group_modules: bool = False, collapse: bool = False, max_nodes: int | None = None,
+         rankdir: str = "TB") -> graphviz.Digraph:
+    """The picture as a ``graphviz.Digraph`` (shown inline in Jupyter); options as in ``to_dot``."""
+    return digraph("draw", root, values=values, grads=grads, backward=backward, group_modules=group_modules,
+                   collapse=collapse, max_nodes=max_nodes, rankdir=rankdir)
+
+
+def digraph(caller: str, root: Tensor, *, values: bool, grads: bool, backward: bool, group_modules: bool,
+            collapse: bool, max_nodes: int | None, rankdir: str) -> graphviz.Digraph:
+    """Checks the options, builds the graph and styles it; ``caller`` names the function in errors."""
+    _check(caller, root, max_nodes, rankdir)
+    try:
+        graph = build(root, backward=backward, collapse=collapse, max_nodes=max_nodes)
+    except (ValueError, RuntimeError) as err:
+        raise type(err)(f"{caller}: {err}") from None
+    _warn_if_cut(caller, graph, max_nodes, collapse)
+    dot = graphviz.Digraph("minigrad", graph_attr={
+        "rankdir": rankdir, "bgcolor": "white", "fontname": "Helvetica", "nodesep": "0.25", "ranksep": "0.35"},
+        node_attr={"fontname": "Helvetica", "fontsize": "11", "margin": "0.12,0.06"},
+        edge_attr={"color": "#555555", "arrowsize": "0.7", "fontname": "Helvetica", "fontsize": "9",
+                   "fontcolor": "#757575"})
+    if backward:
+        dot.attr(label=f"backward graph of {root.name or 'out'}: every VJP that backward runs, as ops",
+                 labelloc="t", fontsize="13")
+    ids = {n: f"{'t' if n.kind in TENSOR_KINDS else n.kind}{i}" for i, n in enumerate(graph.nodes)}
+
+    def add(container: graphviz.Digraph, node: Node) -> None:
+        container.node(ids[node], **_attributes(node, values, grads, collapse))
+
+    _add_nodes(dot, graph.nodes, 0 if group_modules else None, add)
+    for a, b, label in graph.edges:
+        dot.edge(ids[a], ids[b], label=f" {label}" if label else None)
+    dot.node("legend", label=_legend(graph), shape="plain", fontsize="9")
+    return dot
+
+
+def _check(caller: str, root: Any, max_nodes: Any, rankdir: Any) -> None:
+    if not isinstance(root, Tensor):
+        raise TypeError(f"{caller}: root must be a minigrad Tensor, got {type(root).__name__}")
+    if max_nodes is not None and (isinstance(max_nodes, bool) or not isinstance(max_nodes, int) or max_nodes < 2):
+        raise ValueError(f"{caller}: max_nodes must be an integer ≥ 2 (one node and the summary), got {max_nodes!r}")
+    if rankdir not in RANKDIRS:
+        raise ValueError(f"{caller}: rankdir must be one of {', '.join(RANKDIRS)}, got {rankdir!r}")
+
+
+def _warn_if_cut(caller: str, graph: Graph, max_nodes: int | None, collapse: bool) -> None:
+    """Says so when max_nodes left nodes out (stacklevel: the user's call to to_dot/draw/render)."""
+    summary = next((n for n in graph.nodes if n.kind == "summary"), None)
+    if summary is not None:
+        advice = "" if collapse else "; pass collapse=True to draw each layer as one box"
+        warnings.warn(f"{caller}: the graph has {len(graph.nodes) - 1 + summary.hidden} nodes, more than "
+                      f"max_nodes={max_nodes}; drawing the {len(graph.nodes) - 1} nearest the output and one "
+                      f"summary node for the other {summary.hidden}{advice}", stacklevel=4)
+
+
+def _add_nodes(dot: graphviz.Digraph, nodes: list[Node], depth: int | None, add: Any) -> None:
+    """Adds the nodes; with a depth, those made inside a Module call go in a cluster per call, nested."""
+    calls: dict[int, tuple[Any, list[Node]]] = {}
+    for n in nodes:
+        if depth is not None and len(n.scope) > depth:
+            calls.setdefault(n.scope[depth].call, (n.scope[depth], []))[1].append(n)
+        else:
+            add(dot, n)
+    for key, (call, members) in calls.items():
+        with dot.subgraph(name=f"cluster_{key}") as cluster:
+            kind = type(call.module).__name__
+            title = f"<<b>{labels.escape(call.path)}</b>" + (f" · {labels.escape(kind)}>" if kind != call.path else ">")
+            cluster.attr(label=title, style="rounded,filled", fillcolor=CLUSTER_FILLS[depth % len(CLUSTER_FILLS)],
+                         color="#9fa8da", fontname="Helvetica", fontsize="11", labeljust="l")
+            _add_nodes(cluster, members, depth + 1, add)
+
+
+def _attributes(node: Node, values: bool, grads: bool, collapse: bool) -> dict[str, str]:
+    """Label, tooltip, style and SVG class of one node."""
+    attrs = dict(STYLES[node.kind])
+    attrs["class"] = node.kind + (" root" if node.root else "")
+    if node.root:
+        attrs |= ROOT_STYLE
+    t = node.tensor
+    if node.kind == "op":
+        attrs["label"] = labels.op_label(t._op, t._params)
+        attrs["tooltip"] = labels.op_tooltip(t._op, t._params)
+    elif node.kind == "layer":
+        attrs["label"] = labels.layer_label(node.call.path, _describe(node.call.module),
+                                            [o.tensor.shape for o in node.outputs],
+                                            sum(p.numel() for p in node.call.module.parameters()))
+        attrs["tooltip"] = " ".join(repr(node.call.module).split())
+    elif node.kind == "summary":
+        advice = "a larger max_nodes" if collapse else "collapse=True or a larger max_nodes"
+        attrs["label"] = f"<<b>… {node.hidden:,} more nodes</b><br/>use {advice}>"
+    else:
+        attrs["label"] = _tensor_label(node, values, grads)
+    return attrs
+
+
+def _tensor_label(node: Node, values: bool, grads: bool) -> str:
+    t = node.tensor
+    title = node.caption or t.name
+    scalar_constant = node.kind == "constant" and t.numel() <= 1 and not node.freed
+    if scalar_constant:
+        title = labels.values_text(t.data)  # a scalar constant is its value
+    shown = None
+    if values and not scalar_constant:
+        shown = "values freed by backward()" if node.freed else labels.values_text(t.data)
+    grad = None
+    if grads and t.grad is not None:
+        text = labels.values_text(t.grad.data)
+        grad = f"grad\n{text}" if "\n" in text else f"grad {text}"
+    elif grads and node.kind == "parameter":
+        grad = "grad None"
+    return labels.tensor_label(title, t.shape, t.dtype, shown, grad)
+
+
+def _describe(module: Any) -> str:
+    """A one-line repr (Conv2d(3, 8, kernel_size=(3, 3), …)) wrapped at commas, else the module's type."""
+    text = repr(module)
+    if "\n" in text or len(text) > 3 * labels.LAYER_WIDTH:
+        return type(module).__name__
+    return "\n".join(labels.wrap(labels.arguments(text), ", ", labels.LAYER_WIDTH))
+
+
+def _legend(graph: Graph) -> str:
+    """A small table: a swatch and a few words for each kind of node in this picture."""
+    present = {n.kind for n in graph.nodes} | ({"root"} if any(n.root for n in graph.nodes) else set())
+    rows = []
+    for kind, words in LEGEND.items():
+        if kind in present:
+            style = ROOT_STYLE if kind == "root" else STYLES[kind]
+            rows.append(f'<tr><td bgcolor="{style["fillcolor"]}" border="1" color="{style["color"]}" width="16"> </td>'
+                        f'<td align="left">{labels.escape(words)}</td></tr>')
+    return '<<table border="0" cellborder="0" cellspacing="2" cellpadding="2">' + "".join(rows) + "</table>>"
