@@ -12,11 +12,12 @@ from minigrad.creation import (arange, full, manual_seed, ones, ones_like, rand,
 from minigrad.functions import concatenate, correlate, matmul, maximum, minimum, pad, stack, where, windows
 from minigrad.gradcheck import GradcheckError, gradcheck, gradgradcheck, numerical_grad
 from minigrad.serialization import load, save
-from minigrad import data, datasets, optim
+from minigrad import data, datasets, models, nn, optim, viz
+from minigrad.summary import summary
 
 __version__ = "0.1.0"
 
 __all__ = ["GradcheckError", "Tensor", "arange", "concatenate", "correlate", "data", "datasets", "detect_anomaly",
            "enable_grad", "full", "grad", "gradcheck", "gradgradcheck", "load", "manual_seed", "matmul", "maximum",
-           "minimum", "no_grad", "numerical_grad", "ones", "ones_like", "ops", "optim", "pad", "rand", "randn", "save",
-           "stack", "tensor", "where", "windows", "zeros", "zeros_like"]
+           "minimum", "models", "nn", "no_grad", "numerical_grad", "ones", "ones_like", "ops", "optim", "pad", "rand",
+           "randn", "save", "stack", "summary", "tensor", "viz", "where", "windows", "zeros", "zeros_like"]

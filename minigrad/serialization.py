@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 from typing import Any
 
 import numpy as np
 
+from minigrad.atomic import write_atomically
 from minigrad.tensor import Tensor
 
 _TREE = "__minigrad_tree__"
@@ -25,19 +25,12 @@ def save(obj: Any, path: str | os.PathLike) -> None:
     arrays: dict[str, np.ndarray] = {}
     tree = _encode(obj, arrays, "obj")
     arrays[_TREE] = np.frombuffer(json.dumps(tree).encode(), dtype=np.uint8)
-    path = os.fspath(path)
-    folder = os.path.dirname(os.path.abspath(path))
-    try:
-        fd, tmp = tempfile.mkstemp(dir=folder, prefix=".tmp-", suffix=".npz")
-    except OSError as err:
-        raise OSError(f"save: cannot write to {path!r}: {err.strerror or err}") from None
-    try:
-        with os.fdopen(fd, "wb") as f:
-            np.savez(f, **arrays)
-        os.replace(tmp, path)
-    except BaseException:
-        os.unlink(tmp)
-        raise
+    write_atomically(os.fspath(path), lambda tmp: _write_npz(tmp, arrays), "save")
+
+
+def _write_npz(path: str, arrays: dict[str, np.ndarray]) -> None:
+    with open(path, "wb") as f:  # a file object: np.savez would add .npz to a name that lacks it
+        np.savez(f, **arrays)
 
 
 def load(path: str | os.PathLike) -> Any:
