@@ -1,15 +1,18 @@
 """Train a LeNet-style CNN on real handwritten digits, then save it (and a picture of it).
 
 The data are the 1,797 8×8 digits that scikit-learn ships (no download). The network is
-LeNet-5's pattern — [CONV → RELU → POOL] × 2 → FC → RELU → FC — sized for 8×8 images:
+LeNet-5's pattern — CONV → POOL → CONV → FC → FC — sized for 8×8 images, with batch
+normalization after each convolution (it makes training on so few images much steadier):
 
-    input     1 ×  8 × 8
-    conv 3×3  32 × 8 × 8    (8 − 3 + 2·1)/1 + 1 = 8
-    pool 2×2  32 × 4 × 4
-    conv 3×3  64 × 4 × 4
-    pool 2×2  64 × 2 × 2  → 256 features → 128 → (dropout) → 10 classes
+    input                1 × 8 × 8
+    conv 3×3, BN, ReLU  32 × 8 × 8    (8 − 3 + 2·1)/1 + 1 = 8
+    max pool 2×2        32 × 4 × 4    (8 − 2)/2 + 1 = 4
+    conv 3×3, BN, ReLU  64 × 4 × 4    (4 − 3 + 2·1)/1 + 1 = 4
+    flatten → 1024 → 128 → ReLU → dropout → 10 classes
 
-    python examples/train_digits.py            # about 15 seconds on two cores, ~98 % test accuracy
+Each batch is augmented by moving every image up to one pixel in each direction.
+
+    python examples/train_digits.py            # about 20 seconds on two cores, ~98.5 % test accuracy
 """
 
 from __future__ import annotations
@@ -19,6 +22,8 @@ import os
 import time
 from collections.abc import Callable, Sequence
 
+import numpy as np
+
 import minigrad as mg
 import minigrad.nn as nn
 import minigrad.nn.functional as F
@@ -26,18 +31,30 @@ from minigrad.data import DataLoader, TensorDataset
 
 
 class DigitsCNN(nn.Module):
-    """Two convolution stages and two fully connected layers, for 1×8×8 images."""
+    """Two convolutions (with batch norm) and two fully connected layers, for 1×8×8 images."""
 
     def __init__(self, num_classes: int = 10) -> None:
         super().__init__()
         self.features = nn.Sequential(
-            nn.Conv2d(1, 32, kernel_size=3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
-            nn.Conv2d(32, 64, kernel_size=3, padding=1), nn.ReLU(), nn.MaxPool2d(2))
-        self.classifier = nn.Sequential(nn.Flatten(), nn.Linear(64 * 2 * 2, 128), nn.ReLU(), nn.Dropout(0.25),
+            nn.Conv2d(1, 32, kernel_size=3, padding=1), nn.BatchNorm2d(32), nn.ReLU(), nn.MaxPool2d(2),
+            nn.Conv2d(32, 64, kernel_size=3, padding=1), nn.BatchNorm2d(64), nn.ReLU())
+        self.classifier = nn.Sequential(nn.Flatten(), nn.Linear(64 * 4 * 4, 128), nn.ReLU(), nn.Dropout(0.5),
                                         nn.Linear(128, num_classes))
 
     def forward(self, x: mg.Tensor) -> mg.Tensor:
         return self.classifier(self.features(x))
+
+
+def shifted(images: mg.Tensor, rng: np.random.Generator) -> mg.Tensor:
+    """Each image moved by up to one pixel in each direction (zeros fill in): data augmentation.
+
+    A digit moved by a pixel is the same digit, so the network learns not to care where it sits.
+    """
+    n, _, h, w = images.shape
+    padded = np.pad(images.data, ((0, 0), (0, 0), (1, 1), (1, 1)))
+    views = np.lib.stride_tricks.sliding_window_view(padded, (h, w), axis=(2, 3))  # (N, 1, 3, 3, H, W)
+    dy, dx = rng.integers(0, 3, size=(2, n))
+    return mg.tensor(views[np.arange(n), :, dy, dx])
 
 
 def accuracy(model: nn.Module, dataset: TensorDataset) -> float:
@@ -60,12 +77,13 @@ def train(epochs: int = 30, batch_size: int = 32, lr: float = 3e-3, seed: int = 
     optimizer = mg.optim.Adam(model.parameters(), lr=lr)
     schedule = mg.optim.StepLR(optimizer, step_size=max(epochs // 3, 1), gamma=0.3)  # smaller steps to settle
     loader = DataLoader(train_set, batch_size=batch_size, shuffle=True, seed=seed)
+    rng = np.random.default_rng(seed)
     say(f"{len(train_set)} training and {len(test_set)} test images; "
         f"{sum(p.numel() for p in model.parameters()):,} parameters")
     for epoch in range(1, epochs + 1):
         start, total_loss = time.perf_counter(), 0.0
         for images, labels in loader:
-            loss = F.cross_entropy(model(images), labels)
+            loss = F.cross_entropy(model(shifted(images, rng)), labels)
             optimizer.zero_grad()
             loss.backward()
             optimizer.step()
