@@ -8,6 +8,7 @@ limit), and afterwards the graph lets go of the arrays it held unless ``retain_g
 from __future__ import annotations
 
 import contextlib
+import functools
 import os
 import traceback
 from collections.abc import Iterator, Sequence
@@ -224,14 +225,17 @@ def _release(order: list[Tensor]) -> None:
 
 
 def _stand_in(x: Tensor, memo: dict[Tensor, Tensor]) -> Tensor:
-    from minigrad.tensor import Tensor
     if x in memo:
         return memo[x]
-    s = object.__new__(Tensor)
-    for slot in ("grad", "requires_grad", "name", "_op", "_inputs", "_params", "_hooks",
-                 "_retain", "_origin", "_scope"):
-        setattr(s, slot, getattr(x, slot))
-    s.data = np.broadcast_to(np.zeros((), x.dtype), x.shape)  # the shape and dtype, with no memory
-    s._freed = True
+    s = object.__new__(type(x))
+    s.data, s._freed = _no_memory(x.shape, x.dtype), True  # the same record, without the array
+    (s.grad, s.requires_grad, s.name, s._op, s._inputs, s._params, s._hooks, s._retain, s._origin, s._scope) = (
+        x.grad, x.requires_grad, x.name, x._op, x._inputs, x._params, x._hooks, x._retain, x._origin, x._scope)
     memo[x] = s
     return s
+
+
+@functools.lru_cache(maxsize=256)
+def _no_memory(shape: tuple[int, ...], dtype: np.dtype) -> np.ndarray:
+    """A read-only array of this shape and dtype that holds no memory (all strides 0), shared."""
+    return np.broadcast_to(np.zeros((), dtype), shape)

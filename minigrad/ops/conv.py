@@ -47,7 +47,8 @@ def _fold(g: np.ndarray, size: Ints, kernel_size: Ints, stride: Ints, dilation: 
 
 windows = Primitive("windows", _windows,
                     lambda g, out, x, kernel_size, stride, dilation:
-                    fold(g, size=x.shape[-len(kernel_size):], kernel_size=kernel_size, stride=stride, dilation=dilation))
+                    fold(g, size=x.shape[-len(kernel_size):], kernel_size=kernel_size, stride=stride,
+                         dilation=dilation))
 
 fold = Primitive("fold", _fold,
                  lambda g, out, x, size, kernel_size, stride, dilation:
@@ -58,18 +59,37 @@ fold = Primitive("fold", _fold,
 def _correlate(x: np.ndarray, w: np.ndarray, stride: Ints, padding: Ints, dilation: Ints, groups: int) -> np.ndarray:
     """y[n, o, l] = Σ_{c, k} w[o, c, k] · x_padded[n, group(o)·C/g + c, l·stride + k·dilation].
 
-    One copy of the windows into a column matrix, then one matrix product (im2col). The
-    columns are laid out so that the copy's innermost loop is the longer of the output
-    positions and the kernel positions.
+    Two orders compute it with one matrix product; the one with the smaller intermediate
+    array (C/g·K·N·L against O/g·K·N·S entries) is used:
+    - gather, then multiply (im2col): copy the windows of x into columns, multiply by w;
+    - multiply, then gather: multiply every input pixel by every kernel tap, then add each
+      tap's products where they land. Cheaper when there are fewer output than input
+      channels, as in the VJP for x.
+    Both work channels first, (C, N, *S), so that a group's rows are contiguous.
     """
-    (n, c), spatial = x.shape[:2], x.shape[2:]
     (o, cg), kernel = w.shape[:2], w.shape[2:]
-    xc = x.swapaxes(0, 1)  # (C, N, *S): channels outermost, so a group's columns are contiguous
+    spatial = x.shape[2:]
+    positions = tuple(map(out_size, spatial, kernel, stride, padding, dilation))
+    xc = x.swapaxes(0, 1)
+    if o // groups * math.prod(spatial) < cg * math.prod(positions):  # fewer products than columns
+        y = _multiply_then_gather(xc, w, positions, stride, padding, dilation, groups)
+    else:
+        y = _gather_then_multiply(xc, w, positions, stride, padding, dilation, groups)
+    return y.swapaxes(0, 1)
+
+
+def _gather_then_multiply(xc: np.ndarray, w: np.ndarray, positions: Ints, stride: Ints, padding: Ints,
+                          dilation: Ints, groups: int) -> np.ndarray:
+    """im2col: one copy of the windows of xc (C, N, *S) into a column matrix, then one matrix
+    product; returns y as (O, N, *L). The columns are laid out so that the copy's innermost
+    loop is the longer of the output positions and the kernel positions.
+    """
+    (c, n), spatial = xc.shape[:2], xc.shape[2:]
+    (o, cg), kernel = w.shape[:2], w.shape[2:]
     if any(padding):
-        padded = np.zeros((c, n) + tuple(s + 2 * p for s, p in zip(spatial, padding, strict=True)), x.dtype)
+        padded = np.zeros((c, n, *(s + 2 * p for s, p in zip(spatial, padding, strict=True))), xc.dtype)
         padded[(slice(None), slice(None), *(slice(p, p + s) for s, p in zip(spatial, padding, strict=True)))] = xc
         xc = padded
-    positions = tuple(map(out_size, xc.shape[2:], kernel, stride, (0,) * len(kernel), dilation))
     s_c, s_n, *s_sp = xc.strides
     at_k = tuple(dl * t for dl, t in zip(dilation, s_sp, strict=True))  # step between kernel taps
     at_l = tuple(s * t for s, t in zip(stride, s_sp, strict=True))      # step between output positions
@@ -78,11 +98,42 @@ def _correlate(x: np.ndarray, w: np.ndarray, stride: Ints, padding: Ints, dilati
     if nl >= nk:  # columns (g, C/g·K, N·L)
         cols = as_strided(xc, (groups, cg, *kernel, n, *positions), (cg * s_c, s_c, *at_k, s_n, *at_l))
         y = wg @ cols.reshape(groups, cg * nk, n * nl)                    # (g, O/g, N·L)
-        return y.reshape(o, n, *positions).swapaxes(0, 1)
+        return y.reshape(o, n, *positions)
     cols = as_strided(xc, (groups, n, *positions, cg, *kernel), (cg * s_c, s_n, *at_l, s_c, *at_k))
     y = cols.reshape(groups, n * nl, cg * nk) @ wg.transpose(0, 2, 1)     # (g, N·L, O/g)
-    y = y.reshape(groups, n, nl, o // groups).transpose(1, 0, 3, 2)       # (N, g, O/g, L)
-    return y.reshape(n, o, *positions)
+    return y.transpose(0, 2, 1).reshape(o, n, *positions)
+
+
+def _multiply_then_gather(xc: np.ndarray, w: np.ndarray, positions: Ints, stride: Ints, padding: Ints,
+                          dilation: Ints, groups: int) -> np.ndarray:
+    """z[o, k, n, s] = Σ_c w[o, c, k] · xc[group(o)·C/g + c, n, s] by one matrix product, then
+    y[o, n, l] = Σ_k z[o, k, n, l·stride + k·dilation − padding] by one slice-add per kernel
+    offset; taps that fall on the padding add nothing, so x is never padded. Returns (O, N, *L).
+    """
+    n, spatial = xc.shape[1], xc.shape[2:]
+    (o, cg), kernel = w.shape[:2], w.shape[2:]
+    wk = w.reshape(groups, o // groups, cg, -1).transpose(0, 1, 3, 2).reshape(groups, -1, cg)  # rows (o, k)
+    z = (wk @ xc.reshape(groups, cg, -1)).reshape(o, *kernel, n, *spatial)
+    landings = [_landings(*axis) for axis in zip(kernel, spatial, positions, stride, padding, dilation, strict=True)]
+    y = np.zeros((o, n, *positions), xc.dtype)
+    for k in np.ndindex(*kernel):
+        into, taps = zip(*(axis[i] for axis, i in zip(landings, k, strict=True)), strict=True)
+        y[(slice(None), slice(None), *into)] += z[(slice(None), *k, slice(None), *taps)]
+    return y
+
+
+def _landings(kernel: int, size: int, positions: int, stride: int, padding: int,
+              dilation: int) -> list[tuple[slice, slice]]:
+    """Along one axis, for each kernel offset k: the outputs l whose tap reads inside x, and
+    where those taps read (l·stride + k·dilation − padding, which must lie in [0, size))."""
+    slices = []
+    for k in range(kernel):
+        first = max(0, -((k * dilation - padding) // stride))
+        count = max(min(positions - 1, (size - 1 + padding - k * dilation) // stride) - first + 1, 0)
+        start = first * stride + k * dilation - padding
+        stop = start + stride * (count - 1) + 1 if count else start
+        slices.append((slice(first, first + count), slice(start, stop, stride)))
+    return slices
 
 
 def _correlate_vjp_x(g: Tensor, out: Tensor, x: Tensor, w: Tensor, stride: Ints, padding: Ints,
@@ -103,7 +154,8 @@ def _correlate_vjp_x(g: Tensor, out: Tensor, x: Tensor, w: Tensor, stride: Ints,
     if before == after and min(before) >= 0:
         return correlate(g, flipped, stride=(1,) * len(kernel), padding=before, dilation=dilation, groups=groups)
     g = _pad_or_crop(g, tuple(zip(before, after, strict=True)))
-    return correlate(g, flipped, stride=(1,) * len(kernel), padding=(0,) * len(kernel), dilation=dilation, groups=groups)
+    return correlate(g, flipped, stride=(1,) * len(kernel), padding=(0,) * len(kernel), dilation=dilation,
+                     groups=groups)
 
 
 def _correlate_vjp_w(g: Tensor, out: Tensor, x: Tensor, w: Tensor, stride: Ints, padding: Ints,

@@ -39,7 +39,7 @@ class Primitive:
 
     def __call__(self, *inputs: Tensor, **params: Any) -> Tensor:
         try:
-            data = self.forward(*(t.data for t in inputs), **params)
+            data = self.forward(*[t.data for t in inputs], **params)
         except (ValueError, IndexError, TypeError) as err:
             shapes = " and ".join(str(t.shape) for t in inputs)
             raise type(err)(f"{self.name}: cannot apply to shapes {shapes}: {err}") from None
