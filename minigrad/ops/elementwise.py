@@ -46,7 +46,18 @@ maximum = Primitive("maximum", np.maximum,
                     lambda g, out, a, b: unbroadcast(g * _tied_share(a, b), a.shape),
                     lambda g, out, a, b: unbroadcast(g * _tied_share(b, a), b.shape))
 
-where = Primitive("where", np.where,
+def _where(cond: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """np.where(cond, a, b). When b is a zero scalar (relu, and where's own VJPs) and a is finite,
+    it is computed as a·cond (+ 0, so that no −0.0 appears): numpy vectorizes that product,
+    while np.where branches per element and is ~6× slower on an unpredictable mask."""
+    if b.ndim == 0 and not b and a.dtype.kind == "f" and a.dtype == np.result_type(a, b) and np.isfinite(a).all():
+        out = np.multiply(a, cond)
+        out += 0
+        return out
+    return np.where(cond, a, b)
+
+
+where = Primitive("where", _where,
                   None,  # the condition has no gradient
                   lambda g, out, cond, a, b: unbroadcast(where(cond, g, _zero(g)), a.shape),
                   lambda g, out, cond, a, b: unbroadcast(where(cond, _zero(g), g), b.shape))

@@ -18,8 +18,9 @@ def _unreduce(g: Tensor, shape: tuple[int, ...], axis: tuple[int, ...] | None, k
 def _max_vjp(g: Tensor, out: Tensor, x: Tensor, axis: tuple[int, ...] | None, keepdims: bool) -> Tensor:
     """The gradient goes to the entries equal to the max, shared equally among ties."""
     winners = x.data == _unreduce(out, x.shape, axis, keepdims).data
-    share = winners / winners.sum(axis=axis, keepdims=True)
-    return broadcast_to(_unreduce(g, x.shape, axis, keepdims), shape=x.shape) * Tensor._make(share.astype(x.dtype))
+    ties = winners.sum(axis=axis, keepdims=True)
+    share = winners if ties.max(initial=1) == 1 else winners / ties.astype(x.dtype)
+    return _unreduce(g, x.shape, axis, keepdims) * Tensor._make(share)
 
 
 sum = Primitive("sum", lambda x, axis, keepdims: np.sum(x, axis=axis, keepdims=keepdims),
