@@ -6,9 +6,10 @@ Prints ms/step and images/s at batch 1, 16, 64 and 256 for
     numpy engine, see ../shared/PERF.md),
   - PyTorch CPU with 2 threads, when it is installed,
 with the ratios measured in the same run; and what recording Module calls (for graph
-pictures) costs per step.
+pictures) costs per step. Importing minigrad tunes malloc (minigrad.memory) for the whole
+process, so the numpy floor and PyTorch run with the same allocator settings.
 
-    python benchmarks/train_step.py [--batches 1 16 64 256] [--repeats 5]
+    python benchmarks/train_step.py [--batches 1 16 64 256] [--repeats 7]
 """
 
 from __future__ import annotations
@@ -29,18 +30,24 @@ sys.path.insert(0, str(Path(__file__).parent))
 import numpy_lenet  # a sibling script, not a package
 
 
-def time_block(step: Callable[[], object], repeats: int, block: int) -> float:
-    """Median over ``repeats`` blocks of ``block`` steps, in ms per step (PERF.md's way: blocks, not single steps)."""
-    for _ in range(3):  # warm up: first calls allocate, and thread pools start
-        step()
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        for _ in range(block):
+def time_blocks(steps: list[Callable[[], object] | None], repeats: int, block: int) -> list[float]:
+    """ms per step of each contender: the median over ``repeats`` rounds, each round timing one
+    block of ``block`` steps per contender in turn (PERF.md's way: blocks, not single steps, and
+    interleaved rounds, so that a machine slowing down for a while hits every contender alike)."""
+    times: list[list[float]] = [[] for _ in steps]
+    for _ in range(2):  # warm up: first calls allocate, and thread pools start
+        for step in filter(None, steps):
             step()
-        times.append((time.perf_counter() - start) / block * 1e3)
-    time.sleep(0.2)  # let BLAS threads go idle before the next contender
-    return statistics.median(times)
+    for _ in range(repeats):
+        for step, spent in zip(steps, times, strict=True):
+            if step is None:
+                continue
+            start = time.perf_counter()
+            for _ in range(block):
+                step()
+            spent.append((time.perf_counter() - start) / block * 1e3)
+            time.sleep(0.2)  # let BLAS threads go idle before the next contender
+    return [statistics.median(spent) if spent else float("nan") for spent in times]
 
 
 def minigrad_step(batch: int, rng: np.random.Generator) -> Callable[[], float]:
@@ -89,43 +96,36 @@ def torch_step(batch: int, rng: np.random.Generator) -> Callable[[], float] | No
     return step
 
 
-def recording_cost(batch: int, rng: np.random.Generator, repeats: int) -> float:
-    """ms per step that Module-call recording adds: the step timed again with ``Module.__call__``
-    reduced to a bare ``forward`` call (a benchmark-only patch, undone afterwards)."""
-    module = mg.nn.Module
-    recorded = time_block(minigrad_step(batch, rng), repeats, 20)
-    original = module.__call__
-    module.__call__ = lambda self, *args, **kwargs: self.forward(*args, **kwargs)
-    try:
-        bare = time_block(minigrad_step(batch, rng), repeats, 20)
-    finally:
-        module.__call__ = original
-    return recorded - bare
+def recording_cost(repeats: int) -> float:
+    """µs that ``Module.__call__`` adds to one call (recording the call on the tensors it makes,
+    for graph pictures): a ReLU on a small tensor called through the module against its bare forward."""
+    layer, x = mg.nn.ReLU(), mg.randn(4, requires_grad=True)
+    recorded, bare = time_blocks([lambda: layer(x), lambda: layer.forward(x)], repeats, 2000)
+    return (recorded - bare) * 1e3
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description="LeNet-5 training step: minigrad vs numpy vs PyTorch")
     parser.add_argument("--batches", type=int, nargs="+", default=[1, 16, 64, 256])
-    parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--repeats", type=int, default=7)
     args = parser.parse_args()
     rng = np.random.default_rng(0)
     has_torch = torch_step(1, rng) is not None
-    print(f"LeNet-5 training step, float32, ms/step (median of {args.repeats} blocks)")
+    print(f"LeNet-5 training step, float32, ms/step (median of {args.repeats} interleaved rounds)")
     header = f"{'batch':>5} {'minigrad':>10} {'numpy':>9} {'torch':>9} {'mg/numpy':>9} {'mg/torch':>9} {'mg img/s':>10}"
     print(header)
     for batch in args.batches:
         block = max(2, min(50, 400 // batch))
-        mine = time_block(minigrad_step(batch, rng), args.repeats, block)
-        floor = time_block(numpy_step(batch, rng), args.repeats, block)
-        theirs = time_block(torch_step(batch, rng), args.repeats, block) if has_torch else float("nan")
+        contenders = [minigrad_step(batch, rng), numpy_step(batch, rng), torch_step(batch, rng)]
+        mine, floor, theirs = time_blocks(contenders, args.repeats, block)
         print(f"{batch:>5} {mine:>10.2f} {floor:>9.2f} {theirs:>9.2f} {mine / floor:>8.2f}× {mine / theirs:>8.2f}× "
               f"{batch / mine * 1e3:>10,.0f}")
     if not has_torch:
         print("(PyTorch is not installed: `pip install torch` to print its column)")
-    cost = recording_cost(16, rng, args.repeats)
-    print(f"\nModule-call recording (for graph pictures) at batch 16: {cost * 1e3:+.0f} µs per step "
-          f"({len(list(mg.models.LeNet5().modules()))} module calls)")
-
+    cost, calls = recording_cost(args.repeats), len(list(mg.models.LeNet5().modules()))
+    print(f"\nModule-call recording (for graph pictures): {cost:.1f} µs per call; LeNet-5 makes {calls} calls "
+          f"per step, {cost * calls:.0f} µs in all")
+    print(f"malloc tuned to keep freed memory (minigrad.memory, for every column above): {mg.memory.tuned}")
 
 if __name__ == "__main__":
     main()

@@ -4,7 +4,8 @@ A Tensor records the primitives applied to it; ``backward`` runs their vector-Ja
 products in reverse. Layers, losses and activations are compositions of those primitives.
 """
 
-from minigrad.tensor import Tensor  # noqa: I001 (Tensor first: the rest builds on it)
+from minigrad import memory  # noqa: I001 (first: it tunes malloc before any array is made)
+from minigrad.tensor import Tensor  # Tensor next: the rest builds on it
 from minigrad import ops
 from minigrad.autograd import detect_anomaly, enable_grad, grad, no_grad
 from minigrad.creation import (arange, full, manual_seed, ones, ones_like, rand, randn, tensor, zeros,
@@ -19,5 +20,6 @@ __version__ = "0.1.0"
 
 __all__ = ["GradcheckError", "Tensor", "arange", "concatenate", "correlate", "data", "datasets", "detect_anomaly",
            "enable_grad", "full", "grad", "gradcheck", "gradgradcheck", "load", "manual_seed", "matmul", "maximum",
-           "minimum", "models", "nn", "no_grad", "numerical_grad", "ones", "ones_like", "ops", "optim", "pad", "rand",
-           "randn", "save", "stack", "summary", "tensor", "viz", "where", "windows", "zeros", "zeros_like"]
+           "memory", "minimum", "models", "nn", "no_grad", "numerical_grad", "ones", "ones_like", "ops", "optim",
+           "pad", "rand", "randn", "save", "stack", "summary", "tensor", "viz", "where", "windows", "zeros",
+           "zeros_like"]

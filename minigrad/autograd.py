@@ -23,7 +23,7 @@ if TYPE_CHECKING:
 class _State:
     enabled = True   # record graphs?
     anomaly = False  # check every forward and VJP result for NaN/Inf?
-    scope: tuple[str, ...] = ()  # names of the Modules being called, outermost first
+    scope: tuple[Any, ...] = ()  # the Module calls in progress, outermost first (nn's ModuleCall records)
 
 
 state = _State()
@@ -64,9 +64,9 @@ def detect_anomaly() -> Iterator[None]:
 
 
 @contextlib.contextmanager
-def module_scope(name: str) -> Iterator[None]:
-    """Marks the tensors created inside as made by the Module called ``name`` (for pictures)."""
-    previous, state.scope = state.scope, (*state.scope, name)
+def module_scope(call: Any) -> Iterator[None]:
+    """Marks the tensors created inside as made by ``call``, a Module call (for pictures)."""
+    previous, state.scope = state.scope, (*state.scope, call)
     try:
         yield
     finally:

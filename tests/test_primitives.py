@@ -8,6 +8,7 @@ import math
 import hypothesis.extra.numpy as hnp
 import hypothesis.strategies as st
 import numpy as np
+import pytest
 from hypothesis import given, settings
 
 import minigrad as mg
@@ -218,6 +219,9 @@ def test_max_shares_the_gradient_equally_among_ties():
     ops.max(y, axis=None, keepdims=False).backward()
     np.testing.assert_array_equal(y.grad.data, [[0.0, 0.5], [0.5, 0.0]])
 
+    z = leaf([[5.0, 5.0], [np.nan, 0.0]])  # one winner per row in all, but row 0 is a tie
+    ops.max(z, axis=(1,), keepdims=False).sum().backward()
+    np.testing.assert_array_equal(z.grad.data[0], [0.5, 0.5])
 
 # ---- matmul (batched, leading axes broadcast)
 
@@ -426,6 +430,18 @@ def test_fold(geometry, seed):
     g = uniform(seed, lead + positions(size, kernel, stride, dilation) + kernel)
     check(lambda x: ops.fold(x, size=size, kernel_size=kernel, stride=stride, dilation=dilation), [leaf(g)],
           fold_loops(g, size, kernel, stride, dilation))
+
+
+@pytest.mark.parametrize(("size", "kernel", "stride", "dilation"), [
+    ((4, 6), (2, 2), (2, 2), (1, 1)),   # 2×2/2 pooling: the windows tile the input
+    ((7, 5), (2, 2), (3, 2), (2, 1)),   # gaps between windows and an uncovered edge
+])
+def test_fold_of_windows_that_do_not_overlap(size, kernel, stride, dilation):
+    """Where stride ≥ the window's span, fold copies every window into place at once; what no
+    window covers stays zero."""
+    g = uniform(3, (2, *positions(size, kernel, stride, dilation), *kernel))
+    out = ops.fold(mg.tensor(g), size=size, kernel_size=kernel, stride=stride, dilation=dilation)
+    np.testing.assert_array_equal(out.data, fold_loops(g, size, kernel, stride, dilation))
 
 
 @FAST

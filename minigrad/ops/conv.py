@@ -23,14 +23,14 @@ def out_size(size: int, kernel: int, stride: int = 1, padding: int = 0, dilation
 
 
 # ---- windows / fold
-def _windows(x: np.ndarray, kernel_size: Ints, stride: Ints, dilation: Ints) -> np.ndarray:
-    """A read-only view (*lead, *L, *K): out[..., l, k] = x[..., l·stride + k·dilation]. No copy."""
+def _windows(x: np.ndarray, kernel_size: Ints, stride: Ints, dilation: Ints, writeable: bool = False) -> np.ndarray:
+    """A view (*lead, *L, *K): out[..., l, k] = x[..., l·stride + k·dilation]. No copy."""
     d = len(kernel_size)
     steps = x.strides[-d:]
     positions = tuple(map(out_size, x.shape[-d:], kernel_size, stride, (0,) * d, dilation))
     return as_strided(x, x.shape[:-d] + positions + tuple(kernel_size),
                       x.strides[:-d] + tuple(s * t for s, t in zip(stride, steps, strict=True))
-                      + tuple(dl * t for dl, t in zip(dilation, steps, strict=True)), writeable=False)
+                      + tuple(dl * t for dl, t in zip(dilation, steps, strict=True)), writeable=writeable)
 
 
 def _fold(g: np.ndarray, size: Ints, kernel_size: Ints, stride: Ints, dilation: Ints) -> np.ndarray:
@@ -38,6 +38,9 @@ def _fold(g: np.ndarray, size: Ints, kernel_size: Ints, stride: Ints, dilation: 
     d = len(kernel_size)
     positions = g.shape[-2 * d:-d]
     out = np.zeros(g.shape[:-2 * d] + tuple(size), dtype=g.dtype)
+    if all(s >= dl * (k - 1) + 1 for k, s, dl in zip(kernel_size, stride, dilation, strict=True)):
+        _windows(out, kernel_size, stride, dilation, writeable=True)[...] = g  # no overlaps: one strided copy
+        return out
     for k in np.ndindex(*kernel_size):  # one strided slice-add per kernel offset
         target = tuple(slice(ki * dl, ki * dl + s * (n - 1) + 1, s)
                        for ki, dl, s, n in zip(k, dilation, stride, positions, strict=True))
@@ -56,22 +59,27 @@ fold = Primitive("fold", _fold,
 
 
 # ---- correlate
+_SLICE_ADD_COST = 20_000  # one slice-add call costs about as much as moving this many more entries
+
+
 def _correlate(x: np.ndarray, w: np.ndarray, stride: Ints, padding: Ints, dilation: Ints, groups: int) -> np.ndarray:
     """y[n, o, l] = Σ_{c, k} w[o, c, k] · x_padded[n, group(o)·C/g + c, l·stride + k·dilation].
 
-    Two orders compute it with one matrix product; the one with the smaller intermediate
-    array (C/g·K·N·L against O/g·K·N·S entries) is used:
-    - gather, then multiply (im2col): copy the windows of x into columns, multiply by w;
-    - multiply, then gather: multiply every input pixel by every kernel tap, then add each
-      tap's products where they land. Cheaper when there are fewer output than input
-      channels, as in the VJP for x.
+    Two orders compute it with one matrix product; the cheaper one is used:
+    - gather, then multiply (im2col): copy the windows of x into columns (C/g·K·N·L
+      entries), multiply by w;
+    - multiply, then gather: multiply every input pixel by every kernel tap (O/g·K·N·S
+      products), then add each tap's products where they land, one slice-add per tap.
+      Cheaper when there are fewer output than input channels and few taps, as in the VJP for x.
     Both work channels first, (C, N, *S), so that a group's rows are contiguous.
     """
     (o, cg), kernel = w.shape[:2], w.shape[2:]
-    spatial = x.shape[2:]
+    (n, spatial), nk = (x.shape[0], x.shape[2:]), math.prod(kernel)
     positions = tuple(map(out_size, spatial, kernel, stride, padding, dilation))
     xc = x.swapaxes(0, 1)
-    if o // groups * math.prod(spatial) < cg * math.prod(positions):  # fewer products than columns
+    columns = cg * nk * n * math.prod(positions)
+    products = o // groups * nk * n * math.prod(spatial) + nk * _SLICE_ADD_COST
+    if products < columns:
         y = _multiply_then_gather(xc, w, positions, stride, padding, dilation, groups)
     else:
         y = _gather_then_multiply(xc, w, positions, stride, padding, dilation, groups)

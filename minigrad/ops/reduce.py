@@ -17,9 +17,10 @@ def _unreduce(g: Tensor, shape: tuple[int, ...], axis: tuple[int, ...] | None, k
 
 def _max_vjp(g: Tensor, out: Tensor, x: Tensor, axis: tuple[int, ...] | None, keepdims: bool) -> Tensor:
     """The gradient goes to the entries equal to the max, shared equally among ties."""
-    winners = x.data == _unreduce(out, x.shape, axis, keepdims).data
-    ties = winners.sum(axis=axis, keepdims=True)
-    share = winners if ties.max(initial=1) == 1 else winners / ties.astype(x.dtype)
+    share = x.data == _unreduce(out, x.shape, axis, keepdims).data
+    if np.count_nonzero(share) != out.data.size or np.isnan(out.data).any():  # some max is tied (or NaN)
+        with np.errstate(invalid="ignore"):  # a NaN max has no winner: its gradient is NaN
+            share = share / share.sum(axis=axis, keepdims=True).astype(x.dtype)
     return _unreduce(g, x.shape, axis, keepdims) * Tensor._make(share)
 
 
