@@ -500,3 +500,50 @@ def test_correlate(geometry, seed):
     x_shape, w_shape, params = geometry
     x, w = uniform(seed, x_shape), uniform(seed + 1, w_shape)
     check(lambda a, b: ops.correlate(a, b, **params), [leaf(x), leaf(w)], correlate_reference(x, w, **params))
+
+
+# ---- correlate's kept columns: the weight VJP takes the forward's im2col columns
+
+def conv_weight_grad(x, w, params, upstream):
+    w.grad = None
+    (ops.correlate(x, w, **params) * upstream).sum().backward()
+    return w.grad.data
+
+
+@pytest.mark.parametrize("params", [
+    {"stride": (2, 1), "padding": (1, 2), "dilation": (1, 2), "groups": 1},
+    {"stride": (1, 1), "padding": (0, 0), "dilation": (1, 1), "groups": 1},
+])
+@pytest.mark.parametrize("batch", [2, 40])  # kernel-first and position-first columns
+def test_the_weight_vjp_takes_the_forward_columns(monkeypatch, params, batch):
+    """The weight gradient gathers no columns of its own, and equals the one from fresh columns."""
+    from minigrad.ops import conv
+    gathered = []
+    gather = conv._gather
+    monkeypatch.setattr(conv, "_gather", lambda *args: gathered.append(args) or gather(*args))
+    x, w = mg.tensor(uniform(1, (batch, 3, 7, 6))), leaf(uniform(2, (4, 3, 3, 2)))
+    upstream = mg.tensor(uniform(3, ops.correlate(x, w, **params).shape))
+    gathered.clear()
+    reused = conv_weight_grad(x, w, params, upstream)
+    assert len(gathered) == 1  # the forward's
+    monkeypatch.setattr(conv._KeptColumns, "budget", 0)
+    gathered.clear()
+    np.testing.assert_array_equal(reused, conv_weight_grad(x, w, params, upstream))
+    assert len(gathered) == 2
+
+
+def test_kept_columns_live_with_the_graph_only():
+    from minigrad.ops import conv
+    kept = conv._kept_columns
+    x, w = mg.tensor(uniform(1, (2, 3, 6, 6))), leaf(uniform(2, (4, 3, 3, 3)))
+    params = {"stride": (1, 1), "padding": (1, 1), "dilation": (1, 1), "groups": 1}
+    with mg.no_grad():
+        ops.correlate(x, w, **params)
+        assert kept.bytes == 0
+    y = ops.correlate(x, w, **params)
+    assert kept.bytes == 3 * 9 * 2 * 36 * 8  # C·K × N·L float64 entries
+    y.sum().backward()  # the weight VJP took them
+    assert kept.bytes == 0 and not kept.kept
+    y = ops.correlate(x, w, **params)
+    del y
+    assert kept.bytes == 0

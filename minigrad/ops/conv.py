@@ -5,11 +5,15 @@ axes, ``correlate`` takes x (N, C, *S) and w (O, C/groups, *K) in any number of 
 dimensions. Output size per axis: L = ⌊(S + 2P − D·(K − 1) − 1) / stride⌋ + 1.
 """
 
+import contextlib
 import math
+import weakref
+from collections.abc import Iterator
 
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
+from minigrad import autograd
 from minigrad.ops.primitive import Primitive
 from minigrad.ops.shape import getitem, pad, scatter_add
 from minigrad.tensor import Tensor
@@ -23,14 +27,14 @@ def out_size(size: int, kernel: int, stride: int = 1, padding: int = 0, dilation
 
 
 # ---- windows / fold
-def _windows(x: np.ndarray, kernel_size: Ints, stride: Ints, dilation: Ints, writeable: bool = False) -> np.ndarray:
-    """A view (*lead, *L, *K): out[..., l, k] = x[..., l·stride + k·dilation]. No copy."""
+def _windows(x: np.ndarray, kernel_size: Ints, stride: Ints, dilation: Ints) -> np.ndarray:
+    """A read-only view (*lead, *L, *K): out[..., l, k] = x[..., l·stride + k·dilation]. No copy."""
     d = len(kernel_size)
     steps = x.strides[-d:]
     positions = tuple(map(out_size, x.shape[-d:], kernel_size, stride, (0,) * d, dilation))
     return as_strided(x, x.shape[:-d] + positions + tuple(kernel_size),
                       x.strides[:-d] + tuple(s * t for s, t in zip(stride, steps, strict=True))
-                      + tuple(dl * t for dl, t in zip(dilation, steps, strict=True)), writeable=writeable)
+                      + tuple(dl * t for dl, t in zip(dilation, steps, strict=True)), writeable=False)
 
 
 def _fold(g: np.ndarray, size: Ints, kernel_size: Ints, stride: Ints, dilation: Ints) -> np.ndarray:
@@ -38,13 +42,14 @@ def _fold(g: np.ndarray, size: Ints, kernel_size: Ints, stride: Ints, dilation: 
     d = len(kernel_size)
     positions = g.shape[-2 * d:-d]
     out = np.zeros(g.shape[:-2 * d] + tuple(size), dtype=g.dtype)
-    if all(s >= dl * (k - 1) + 1 for k, s, dl in zip(kernel_size, stride, dilation, strict=True)):
-        _windows(out, kernel_size, stride, dilation, writeable=True)[...] = g  # no overlaps: one strided copy
-        return out
+    disjoint = all(s >= dl * (k - 1) + 1 for k, s, dl in zip(kernel_size, stride, dilation, strict=True))
     for k in np.ndindex(*kernel_size):  # one strided slice-add per kernel offset
-        target = tuple(slice(ki * dl, ki * dl + s * (n - 1) + 1, s)
-                       for ki, dl, s, n in zip(k, dilation, stride, positions, strict=True))
-        out[(Ellipsis, *target)] += g[(Ellipsis, *k)]
+        target = (Ellipsis, *(slice(ki * dl, ki * dl + s * (n - 1) + 1, s)
+                              for ki, dl, s, n in zip(k, dilation, stride, positions, strict=True)))
+        if disjoint:  # as in pooling: no entry is in two windows, so a copy is enough
+            out[target] = g[(Ellipsis, *k)]
+        else:
+            out[target] += g[(Ellipsis, *k)]
     return out
 
 
@@ -80,20 +85,40 @@ def _correlate(x: np.ndarray, w: np.ndarray, stride: Ints, padding: Ints, dilati
     columns = cg * nk * n * math.prod(positions)
     products = o // groups * nk * n * math.prod(spatial) + nk * _SLICE_ADD_COST
     if products < columns:
-        y = _multiply_then_gather(xc, w, positions, stride, padding, dilation, groups)
-    else:
-        y = _gather_then_multiply(xc, w, positions, stride, padding, dilation, groups)
-    return y.swapaxes(0, 1)
+        return _multiply_then_gather(xc, w, positions, stride, padding, dilation, groups).swapaxes(0, 1)
+    y, cols, key = _gather_then_multiply(xc, w, positions, stride, padding, dilation, groups)
+    y = y.swapaxes(0, 1)
+    _kept_columns.keep(y, key, cols)
+    return y
 
 
 def _gather_then_multiply(xc: np.ndarray, w: np.ndarray, positions: Ints, stride: Ints, padding: Ints,
-                          dilation: Ints, groups: int) -> np.ndarray:
+                          dilation: Ints, groups: int) -> tuple[np.ndarray, np.ndarray, tuple | None]:
     """im2col: one copy of the windows of xc (C, N, *S) into a column matrix, then one matrix
-    product; returns y as (O, N, *L). The columns are laid out so that the copy's innermost
-    loop is the longer of the output positions and the kernel positions.
+    product; returns y as (O, N, *L), the columns and their key (see ``_KeptColumns``). The
+    columns are laid out so that the copy's innermost loop is the longer of the output
+    positions and the kernel positions; the weight VJP's columns are taken from its forward.
     """
-    (c, n), spatial = xc.shape[:2], xc.shape[2:]
+    n = xc.shape[1]
     (o, cg), kernel = w.shape[:2], w.shape[2:]
+    nk, nl = math.prod(kernel), math.prod(positions)
+    wg = w.reshape(groups, o // groups, cg * nk)
+    kernel_first = nl >= nk  # columns (g, C/g·K, N·L), else (g, N·L, C/g·K)
+    key = None if groups > 1 else _KeptColumns.key(xc, kernel, positions, stride, padding, dilation, kernel_first)
+    cols = _kept_columns.take(key)
+    if cols is None:
+        cols = _gather(xc, kernel, positions, stride, padding, dilation, groups, kernel_first)
+    if kernel_first:
+        y = wg @ cols                                                     # (g, O/g, N·L)
+        return y.reshape(o, n, *positions), cols, key
+    y = cols @ wg.transpose(0, 2, 1)                                      # (g, N·L, O/g)
+    return y.transpose(0, 2, 1).reshape(o, n, *positions), cols, key
+
+
+def _gather(xc: np.ndarray, kernel: Ints, positions: Ints, stride: Ints, padding: Ints, dilation: Ints,
+            groups: int, kernel_first: bool) -> np.ndarray:
+    """The windows of xc (C, N, *S) copied into columns (g, C/g·K, N·L), or (g, N·L, C/g·K)."""
+    (c, n), spatial = xc.shape[:2], xc.shape[2:]
     if any(padding):
         padded = np.zeros((c, n, *(s + 2 * p for s, p in zip(spatial, padding, strict=True))), xc.dtype)
         padded[(slice(None), slice(None), *(slice(p, p + s) for s, p in zip(spatial, padding, strict=True)))] = xc
@@ -101,15 +126,75 @@ def _gather_then_multiply(xc: np.ndarray, w: np.ndarray, positions: Ints, stride
     s_c, s_n, *s_sp = xc.strides
     at_k = tuple(dl * t for dl, t in zip(dilation, s_sp, strict=True))  # step between kernel taps
     at_l = tuple(s * t for s, t in zip(stride, s_sp, strict=True))      # step between output positions
-    nk, nl = math.prod(kernel), math.prod(positions)
-    wg = w.reshape(groups, o // groups, cg * nk)
-    if nl >= nk:  # columns (g, C/g·K, N·L)
+    cg, nk, nl = c // groups, math.prod(kernel), math.prod(positions)
+    if kernel_first:
         cols = as_strided(xc, (groups, cg, *kernel, n, *positions), (cg * s_c, s_c, *at_k, s_n, *at_l))
-        y = wg @ cols.reshape(groups, cg * nk, n * nl)                    # (g, O/g, N·L)
-        return y.reshape(o, n, *positions)
+        return cols.reshape(groups, cg * nk, n * nl)
     cols = as_strided(xc, (groups, n, *positions, cg, *kernel), (cg * s_c, s_n, *at_l, s_c, *at_k))
-    y = cols.reshape(groups, n * nl, cg * nk) @ wg.transpose(0, 2, 1)     # (g, N·L, O/g)
-    return y.transpose(0, 2, 1).reshape(o, n, *positions)
+    return cols.reshape(groups, n * nl, cg * nk)
+
+
+class _KeptColumns:
+    """The im2col columns of recent forwards, kept for their weight VJPs.
+
+    dL/dW is a correlation of x with dL/dY in which kernel and output positions trade places
+    (see ``_correlate_vjp_w``): its columns are exactly the forward's, so gathering them again
+    would repeat the largest copy of the step (PERF.md's hand-written floor keeps them too).
+    The weight VJP ``offer``s its forward's columns, and the correlate it runs ``take``s them
+    only if their key says they are the windows it needs: same array, shape and strides, with
+    kernel and positions, stride and dilation swapped when the layout is the other one.
+
+    Columns are kept only while grad mode is on, for groups = 1, until taken or until the
+    forward's output array is freed, up to 64 MB in all: beyond that they are gathered again.
+    """
+
+    budget = 64 << 20
+
+    def __init__(self) -> None:
+        self.kept: dict[int, tuple[tuple, np.ndarray]] = {}  # id(forward output) → (key, columns)
+        self.bytes = 0
+        self.offered: int | None = None  # id of the forward output whose weight VJP is running
+
+    @staticmethod
+    def key(xc: np.ndarray, kernel: Ints, positions: Ints, stride: Ints, padding: Ints, dilation: Ints,
+            kernel_first: bool) -> tuple:
+        """What the columns hold, in the kernel-first terms of the forward that gathers them."""
+        if kernel_first:
+            return xc.ctypes.data, xc.shape, xc.strides, xc.dtype, kernel, positions, stride, padding, dilation
+        swap = (1, 0, *range(2, xc.ndim))
+        return (xc.ctypes.data, tuple(xc.shape[a] for a in swap), tuple(xc.strides[a] for a in swap), xc.dtype,
+                positions, kernel, dilation, padding, stride)
+
+    def keep(self, y: np.ndarray, key: tuple | None, cols: np.ndarray) -> None:
+        if key is None or not autograd.state.enabled or self.bytes + cols.nbytes > self.budget:
+            return
+        self.kept[id(y)] = (key, cols)
+        self.bytes += cols.nbytes
+        weakref.finalize(y, self._drop, id(y))
+
+    def _drop(self, ident: int) -> None:
+        if ident in self.kept:
+            self.bytes -= self.kept.pop(ident)[1].nbytes
+
+    @contextlib.contextmanager
+    def offer(self, y: np.ndarray) -> Iterator[None]:
+        """Inside, a correlate that needs the columns kept with the forward output y takes them."""
+        previous, self.offered = self.offered, id(y)
+        try:
+            yield
+        finally:
+            self.offered = previous
+
+    def take(self, key: tuple | None) -> np.ndarray | None:
+        """The offered columns if they are the ones with this key (they are then no longer kept)."""
+        if key is None or self.kept.get(self.offered, (None,))[0] != key:
+            return None
+        cols = self.kept[self.offered][1]
+        self._drop(self.offered)
+        return cols
+
+
+_kept_columns = _KeptColumns()
 
 
 def _multiply_then_gather(xc: np.ndarray, w: np.ndarray, positions: Ints, stride: Ints, padding: Ints,
@@ -180,7 +265,8 @@ def _correlate_vjp_w(g: Tensor, out: Tensor, x: Tensor, w: Tensor, stride: Ints,
         xt = (x.reshape(n, groups, c // groups, *x.shape[2:])
               .transpose(2, 1, 0, *(a + 1 for a in spatial)).reshape(c // groups, groups * n, *x.shape[2:]))
     gt = g.transpose(1, 0, *spatial)                                         # (O, N, *L)
-    dw = correlate(xt, gt, stride=dilation, padding=padding, dilation=stride, groups=groups)  # (C/g, O, *K')
+    with _kept_columns.offer(out.data):
+        dw = correlate(xt, gt, stride=dilation, padding=padding, dilation=stride, groups=groups)  # (C/g, O, *K')
     if dw.shape[2:] != w.shape[2:]:  # positions past the last full window never reach the output
         dw = getitem(dw, index=(slice(None), slice(None), *(slice(0, k) for k in w.shape[2:])))
     return dw.transpose(1, 0, *spatial)
