@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 
 from minigrad import ops
-from minigrad.tensor import Tensor, _pair, as_array, normalize_axes
+from minigrad.tensor import Tensor, _pair, as_array, broadcastable, is_int, normalize_axes
 
 IntOrTuple = int | Sequence[int]
 
@@ -36,10 +36,8 @@ def where(condition: Any, a: Any, b: Any) -> Tensor:
     if cond.dtype != bool:
         cond = Tensor._make(cond.data.astype(bool))
     a, b = _pair(a, b, "where")
-    try:
-        np.broadcast_shapes(cond.shape, a.shape, b.shape)
-    except ValueError:
-        raise ValueError(f"where: condition {cond.shape} and values {a.shape}, {b.shape} do not broadcast") from None
+    if not broadcastable(cond.shape, a.shape, b.shape):
+        raise ValueError(f"where: condition {cond.shape} and values {a.shape}, {b.shape} do not broadcast")
     return ops.where(cond, a, b)
 
 
@@ -51,10 +49,8 @@ def matmul(a: Any, b: Any) -> Tensor:
     if a.shape[-1] != b.shape[-2 if b.ndim > 1 else 0]:
         raise ValueError(f"matmul: shapes {a.shape} and {b.shape} do not align on "
                          f"{a.shape[-1]} vs {b.shape[-2 if b.ndim > 1 else 0]}")
-    try:
-        np.broadcast_shapes(a.shape[:-2], b.shape[:-2])
-    except ValueError:
-        raise ValueError(f"matmul: batch axes of shapes {a.shape} and {b.shape} do not broadcast") from None
+    if not broadcastable(a.shape[:-2], b.shape[:-2]):
+        raise ValueError(f"matmul: batch axes of shapes {a.shape} and {b.shape} do not broadcast")
     out = ops.matmul(a.reshape(1, -1) if a.ndim == 1 else a, b.reshape(-1, 1) if b.ndim == 1 else b)
     if a.ndim == 1:
         out = out.reshape(*out.shape[:-2], out.shape[-1])
@@ -106,8 +102,8 @@ def pad(x: Any, pad_width: Any, value: float = 0.0) -> Tensor:
 
 def _spatial(value: IntOrTuple, d: int, name: str, op: str, minimum: int) -> tuple[int, ...]:
     """An int or a d-tuple as a d-tuple, checked to be at least ``minimum``."""
-    out = (value,) * d if isinstance(value, numbers.Integral) else tuple(value)
-    if len(out) != d or not all(isinstance(v, numbers.Integral) and v >= minimum for v in out):
+    out = (value,) * d if is_int(value) else tuple(value)
+    if len(out) != d or not all(is_int(v) and v >= minimum for v in out):
         raise ValueError(f"{op}: {name} must be an integer ≥ {minimum} or {d} of them, got {value!r}")
     return tuple(int(v) for v in out)
 

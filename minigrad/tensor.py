@@ -7,6 +7,8 @@ The methods below are the user-facing API; all of them are compositions of primi
 
 from __future__ import annotations
 
+import itertools
+import math
 import numbers
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -324,9 +326,10 @@ class Tensor:
         """numpy's transpose: ``axes`` is a full permutation; none reverses the axes."""
         perm = tuple(axes[0]) if len(axes) == 1 and isinstance(axes[0], Sequence) else axes
         perm = perm or tuple(reversed(range(self.ndim)))
-        if sorted(normalize_axes(perm, self.ndim, "transpose")) != list(range(self.ndim)):
-            raise ValueError(f"transpose: axes {perm} are not a permutation of the axes of shape {self.shape}")
-        perm = tuple(a % self.ndim for a in perm)
+        if not (all(type(a) is int for a in perm) and sorted(perm) == list(range(self.ndim))):
+            if sorted(normalize_axes(perm, self.ndim, "transpose")) != list(range(self.ndim)):
+                raise ValueError(f"transpose: axes {perm} are not a permutation of the axes of shape {self.shape}")
+            perm = tuple(int(a) % self.ndim for a in perm)
         return self if perm == tuple(range(self.ndim)) else ops.transpose(self, axes=perm)
 
     def __getitem__(self, index: Any) -> Tensor:
@@ -339,12 +342,14 @@ def _pair(a: Any, b: Any, op: str) -> tuple[Tensor, Tensor]:
         a = _operand(a, b, op)
     elif not isinstance(b, Tensor):
         b = _operand(b, a, op)
-    if a.shape != b.shape:
-        try:
-            np.broadcast_shapes(a.shape, b.shape)
-        except ValueError:
-            raise ValueError(f"{op}: shapes {a.shape} and {b.shape} do not broadcast") from None
+    if not broadcastable(a.shape, b.shape):
+        raise ValueError(f"{op}: shapes {a.shape} and {b.shape} do not broadcast")
     return a, b
+
+
+def broadcastable(*shapes: tuple[int, ...]) -> bool:
+    """numpy's rule: aligned from the right, each axis's sizes are equal or 1."""
+    return all(len(set(sizes) - {1}) <= 1 for sizes in itertools.zip_longest(*map(reversed, shapes), fillvalue=1))
 
 
 def _operand(x: Any, like: Tensor, op: str) -> Tensor:
@@ -357,9 +362,9 @@ def normalize_axes(axis: Axis, ndim: int, op: str) -> tuple[int, ...] | None:
     """Axis arguments as a tuple of non-negative ints (None means all axes)."""
     if axis is None:
         return None
-    axes = (axis,) if isinstance(axis, numbers.Integral) else tuple(axis)
+    axes = (axis,) if is_int(axis) else tuple(axis)
     for a in axes:
-        if not isinstance(a, numbers.Integral) or not -ndim <= a < max(ndim, 1):
+        if not is_int(a) or not -ndim <= a < max(ndim, 1):
             raise ValueError(f"{op}: axis {a} is out of range for a tensor of {ndim} dimensions")
     out = tuple(int(a) % max(ndim, 1) for a in axes)
     if len(set(out)) != len(out):
@@ -367,24 +372,29 @@ def normalize_axes(axis: Axis, ndim: int, op: str) -> tuple[int, ...] | None:
     return out
 
 
+def is_int(x: Any) -> bool:
+    """An integer (Python's or numpy's); plain ints are tested first, that being the common case."""
+    return type(x) is int or isinstance(x, numbers.Integral)
+
+
 def _one_axis(axis: int | None, ndim: int, op: str) -> int | None:
     return None if axis is None else normalize_axes(axis, ndim, op)[0]
 
 
 def _count(shape: tuple[int, ...], axes: tuple[int, ...] | None) -> int:
-    return int(np.prod(shape if axes is None else [shape[a] for a in axes]))
+    return math.prod(shape if axes is None else [shape[a] for a in axes])
 
 
 def _resolve_shape(old: tuple[int, ...], new: tuple[int, ...]) -> tuple[int, ...]:
-    size = int(np.prod(old))
+    size = math.prod(old)
     if sum(d == -1 for d in new) > 1 or any(d < -1 for d in new):
         raise ValueError(f"invalid target shape {new}")
-    known = int(np.prod([d for d in new if d != -1]))
+    known = math.prod(d for d in new if d != -1)
     if -1 in new:
         if known == 0 or size % known:
             raise ValueError(f"cannot reshape a tensor of shape {old} ({size} elements) into {new}")
         new = tuple(size // known if d == -1 else d for d in new)
-    if int(np.prod(new)) != size:
+    if math.prod(new) != size:
         raise ValueError(f"cannot reshape a tensor of shape {old} ({size} elements) into {new}")
     return tuple(int(d) for d in new)
 

@@ -547,3 +547,23 @@ def test_kept_columns_live_with_the_graph_only():
     y = ops.correlate(x, w, **params)
     del y
     assert kept.bytes == 0
+
+
+# ---- correlate's two orders, each checked whichever the cost estimate would pick
+
+@pytest.mark.parametrize(("x_shape", "w_shape", "params"), [
+    ((2, 4, 6, 5), (2, 4, 3, 2), {"stride": (1, 1), "padding": (2, 1), "dilation": (1, 2), "groups": 1}),
+    ((3, 4, 5, 20), (2, 2, 3, 3), {"stride": (2, 1), "padding": (1, 0), "dilation": (1, 1), "groups": 2}),
+    ((2, 3, 18, 17), (1, 3, 2, 4), {"stride": (1, 3), "padding": (0, 2), "dilation": (2, 1), "groups": 1}),
+    ((2, 2, 9), (3, 2, 4), {"stride": (2,), "padding": (3,), "dilation": (1,), "groups": 1}),
+])  # short and long rows (multiply-then-gather lays out the batch axis by row length), 1-D and 2-D
+@pytest.mark.parametrize("order", ["_gather_then_multiply", "_multiply_then_gather"])
+def test_both_orders_of_correlate(x_shape, w_shape, params, order):
+    from minigrad.ops import conv
+    x, w = uniform(4, x_shape), uniform(5, w_shape)
+    spatial = x.shape[2:]
+    positions = tuple(map(conv.out_size, spatial, w.shape[2:], params["stride"], params["padding"], params["dilation"]))
+    y = getattr(conv, order)(x.swapaxes(0, 1), w, positions, params["stride"], params["padding"],
+                             params["dilation"], params["groups"])
+    y = y[0] if isinstance(y, tuple) else y  # gather-then-multiply also returns its columns
+    np.testing.assert_allclose(y.swapaxes(0, 1), correlate_reference(x, w, **params), rtol=1e-12, atol=1e-12)

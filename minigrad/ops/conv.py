@@ -65,6 +65,7 @@ fold = Primitive("fold", _fold,
 
 # ---- correlate
 _SLICE_ADD_COST = 20_000  # one slice-add call costs about as much as moving this many more entries
+_SHORT_ROW = 16  # image rows shorter than this make slice-adds slow (see _multiply_then_gather)
 
 
 def _correlate(x: np.ndarray, w: np.ndarray, stride: Ints, padding: Ints, dilation: Ints, groups: int) -> np.ndarray:
@@ -202,17 +203,25 @@ def _multiply_then_gather(xc: np.ndarray, w: np.ndarray, positions: Ints, stride
     """z[o, k, n, s] = Σ_c w[o, c, k] · xc[group(o)·C/g + c, n, s] by one matrix product, then
     y[o, n, l] = Σ_k z[o, k, n, l·stride + k·dilation − padding] by one slice-add per kernel
     offset; taps that fall on the padding add nothing, so x is never padded. Returns (O, N, *L).
+
+    A slice-add runs fast along long contiguous rows. When the image rows are short, the
+    batch axis is put last instead, so that each row of every image is one contiguous run.
     """
     n, spatial = xc.shape[1], xc.shape[2:]
     (o, cg), kernel = w.shape[:2], w.shape[2:]
+    batch_last = min(spatial[-1], positions[-1]) < _SHORT_ROW
+    every, none = (slice(None),), ()
+    before, after = (none, every) if batch_last else (every, none)  # the batch axis's index, before/after *S
+    if batch_last:
+        xc = np.moveaxis(xc, 1, -1)                                       # (C, *S, N)
     wk = w.reshape(groups, o // groups, cg, -1).transpose(0, 1, 3, 2).reshape(groups, -1, cg)  # rows (o, k)
-    z = (wk @ xc.reshape(groups, cg, -1)).reshape(o, *kernel, n, *spatial)
+    z = (wk @ xc.reshape(groups, cg, -1)).reshape(o, *kernel, *xc.shape[1:])
     landings = [_landings(*axis) for axis in zip(kernel, spatial, positions, stride, padding, dilation, strict=True)]
-    y = np.zeros((o, n, *positions), xc.dtype)
+    y = np.zeros((o, *(n,) * len(before), *positions, *(n,) * len(after)), xc.dtype)
     for k in np.ndindex(*kernel):
         into, taps = zip(*(axis[i] for axis, i in zip(landings, k, strict=True)), strict=True)
-        y[(slice(None), slice(None), *into)] += z[(slice(None), *k, slice(None), *taps)]
-    return y
+        y[(*every, *before, *into, *after)] += z[(*every, *k, *before, *taps, *after)]
+    return np.ascontiguousarray(np.moveaxis(y, -1, 1)) if batch_last else y
 
 
 def _landings(kernel: int, size: int, positions: int, stride: int, padding: int,
