@@ -63,16 +63,6 @@ def detect_anomaly() -> Iterator[None]:
         state.anomaly = previous
 
 
-@contextlib.contextmanager
-def module_scope(call: Any) -> Iterator[None]:
-    """Marks the tensors created inside as made by ``call``, a Module call (for pictures)."""
-    previous, state.scope = state.scope, (*state.scope, call)
-    try:
-        yield
-    finally:
-        state.scope = previous
-
-
 def user_frame() -> str:
     """'file:line: code' of the innermost stack frame outside the minigrad package."""
     for frame in reversed(traceback.extract_stack()):

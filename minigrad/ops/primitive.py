@@ -48,9 +48,11 @@ class Primitive:
         state = autograd.state
         if state.anomaly:
             autograd.check_finite(data, f"the forward of '{self.name}'")
-        if not (state.enabled and any(t.requires_grad for t in inputs)):
-            return Tensor._make(data)
-        return Tensor._make(data, self, inputs, params)
+        if state.enabled:
+            for t in inputs:
+                if t.requires_grad:
+                    return Tensor._make(data, self, inputs, params)
+        return Tensor._make(data)
 
     def __repr__(self) -> str:
         return f"<primitive {self.name}>"

@@ -9,15 +9,17 @@ from minigrad.tensor import Tensor
 
 def _unreduce(g: Tensor, shape: tuple[int, ...], axis: tuple[int, ...] | None, keepdims: bool) -> Tensor:
     """g back to a shape with the reduced axes kept as size 1, so that it broadcasts against the input."""
-    if keepdims or g.ndim == len(shape):
-        return g
-    kept = tuple(1 if axis is None or i in axis else d for i, d in enumerate(shape))
-    return reshape(g, shape=kept)
+    return g if keepdims or g.ndim == len(shape) else reshape(g, shape=_kept_shape(shape, axis))
+
+
+def _kept_shape(shape: tuple[int, ...], axis: tuple[int, ...] | None) -> tuple[int, ...]:
+    """``shape`` with the reduced axes kept as size 1."""
+    return tuple(1 if axis is None or i in axis else d for i, d in enumerate(shape))
 
 
 def _max_vjp(g: Tensor, out: Tensor, x: Tensor, axis: tuple[int, ...] | None, keepdims: bool) -> Tensor:
     """The gradient goes to the entries equal to the max, shared equally among ties."""
-    share = x.data == _unreduce(out, x.shape, axis, keepdims).data
+    share = x.data == (out.data if keepdims else out.data.reshape(_kept_shape(x.shape, axis)))
     if np.count_nonzero(share) != out.data.size or np.isnan(out.data).any():  # some max is tied (or NaN)
         with np.errstate(invalid="ignore"):  # a NaN max has no winner: its gradient is NaN
             share = share / share.sum(axis=axis, keepdims=True).astype(x.dtype)

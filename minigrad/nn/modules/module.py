@@ -20,7 +20,6 @@ from __future__ import annotations
 import itertools
 import weakref
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
 import numpy as np
@@ -49,8 +48,7 @@ class Parameter(Tensor):
         return "Parameter containing:\n" + super().__repr__()
 
 
-@dataclass(frozen=True)
-class ModuleCall:
+class ModuleCall(NamedTuple):
     """One call of a module, stamped on every tensor made inside it (``tensor._scope``).
 
     ``path`` is the module's attribute path from the outermost module called ("features.0";
@@ -58,8 +56,11 @@ class ModuleCall:
     """
 
     path: str
-    module: Module = field(repr=False)  # its repr is the whole model's for the outermost call
+    module: Module
     call: int
+
+    def __repr__(self) -> str:  # without the module, whose repr is the whole model's for the outermost call
+        return f"ModuleCall(path={self.path!r}, call={self.call})"
 
 
 class _Naming:
@@ -99,8 +100,12 @@ class Module:
         if not autograd.state.scope:  # the outermost module: paths are relative to it
             _assign_paths(self)
         path = self._path if self._path_stamp == _Naming.stamp else type(self).__name__
-        with autograd.module_scope(ModuleCall(path, self, next(_call_numbers))):
+        state = autograd.state
+        outer, state.scope = state.scope, (*state.scope, ModuleCall(path, self, next(_call_numbers)))
+        try:
             out = self.forward(*args, **kwargs)
+        finally:
+            state.scope = outer
         for hook in self._forward_hooks:
             replaced = hook(self, args, out)
             out = out if replaced is None else replaced
