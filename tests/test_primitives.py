@@ -514,14 +514,15 @@ def conv_weight_grad(x, w, params, upstream):
     {"stride": (2, 1), "padding": (1, 2), "dilation": (1, 2), "groups": 1},
     {"stride": (1, 1), "padding": (0, 0), "dilation": (1, 1), "groups": 1},
 ])
-@pytest.mark.parametrize("batch", [2, 40])  # kernel-first and position-first columns
-def test_the_weight_vjp_takes_the_forward_columns(monkeypatch, params, batch):
+@pytest.mark.parametrize("kernel", [(3, 2), (5, 4)])  # the forward's columns kernel-first, or not
+@pytest.mark.parametrize("width", [6, 20])  # short rows (batch laid out last) and long ones
+def test_the_weight_vjp_takes_the_forward_columns(monkeypatch, params, kernel, width):
     """The weight gradient gathers no columns of its own, and equals the one from fresh columns."""
     from minigrad.ops import conv
     gathered = []
     gather = conv._gather
     monkeypatch.setattr(conv, "_gather", lambda *args: gathered.append(args) or gather(*args))
-    x, w = mg.tensor(uniform(1, (batch, 3, 7, 6))), leaf(uniform(2, (4, 3, 3, 2)))
+    x, w = mg.tensor(uniform(1, (3, 3, 7, width))), leaf(uniform(2, (4, 3, *kernel)))
     upstream = mg.tensor(uniform(3, ops.correlate(x, w, **params).shape))
     gathered.clear()
     reused = conv_weight_grad(x, w, params, upstream)
@@ -556,7 +557,11 @@ def test_kept_columns_live_with_the_graph_only():
     ((3, 4, 5, 20), (2, 2, 3, 3), {"stride": (2, 1), "padding": (1, 0), "dilation": (1, 1), "groups": 2}),
     ((2, 3, 18, 17), (1, 3, 2, 4), {"stride": (1, 3), "padding": (0, 2), "dilation": (2, 1), "groups": 1}),
     ((2, 2, 9), (3, 2, 4), {"stride": (2,), "padding": (3,), "dilation": (1,), "groups": 1}),
-])  # short and long rows (multiply-then-gather lays out the batch axis by row length), 1-D and 2-D
+    ((2, 3, 5, 6), (2, 3, 4, 5), {"stride": (1, 1), "padding": (0, 0), "dilation": (1, 1), "groups": 1}),
+    ((2, 4, 5, 6), (2, 2, 4, 5), {"stride": (1, 1), "padding": (1, 0), "dilation": (1, 1), "groups": 2}),
+    ((2, 2, 3, 20), (2, 2, 2, 17), {"stride": (1, 1), "padding": (0, 0), "dilation": (1, 1), "groups": 1}),
+])  # kernel-first and position-first columns; short and long rows (which decide whether the batch
+#     axis is laid out last); 1-D and 2-D
 @pytest.mark.parametrize("order", ["_gather_then_multiply", "_multiply_then_gather"])
 def test_both_orders_of_correlate(x_shape, w_shape, params, order):
     from minigrad.ops import conv
