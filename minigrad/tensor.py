@@ -342,7 +342,7 @@ def _pair(a: Any, b: Any, op: str) -> tuple[Tensor, Tensor]:
         a = _operand(a, b, op)
     elif not isinstance(b, Tensor):
         b = _operand(b, a, op)
-    if not broadcastable(a.shape, b.shape):
+    if a.shape != b.shape and not broadcastable(a.shape, b.shape):
         raise ValueError(f"{op}: shapes {a.shape} and {b.shape} do not broadcast")
     return a, b
 
