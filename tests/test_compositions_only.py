@@ -6,6 +6,7 @@ import pathlib
 
 import numpy as np
 import pytest
+from helpers import graph_of
 
 import minigrad as mg
 import minigrad.nn as nn
@@ -46,26 +47,16 @@ FUNCTIONS = {
 }
 
 
-def graph(root):
-    """Every tensor that ``root`` was computed from, root included."""
-    seen, stack = {}, [root]
-    while stack:
-        t = stack.pop()
-        if id(t) not in seen:
-            seen[id(t)] = t
-            stack.extend(t._inputs)
-    return list(seen.values())
-
 
 def assert_only_primitives(out, *inputs):
     """Each node's op is a primitive of the registry; so is every node of the gradient's graph."""
-    nodes = [t for t in graph(out) if t._op is not None]
+    nodes = [t for t in graph_of(out) if t._op is not None]
     assert nodes, "the output records no graph"
     for t in nodes:
         assert ops.registry.get(t._op.name) is t._op, f"{t._op!r} is not a registered primitive"
     grads = mg.grad(out.sum(), inputs, create_graph=True, allow_unused=True)
     for g in grads:
-        for t in graph(g) if g is not None else []:
+        for t in graph_of(g) if g is not None else []:
             assert t._op is None or ops.registry.get(t._op.name) is t._op
 
 

@@ -7,6 +7,7 @@ import itertools
 
 import numpy as np
 import pytest
+from helpers import distinct, leaf, rng
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -16,18 +17,7 @@ import minigrad.nn.functional as F
 FAST = settings(max_examples=15, deadline=None)
 
 
-def rng(seed=0):
-    return np.random.default_rng(seed)
 
-
-def leaf(array):
-    return mg.tensor(np.asarray(array, dtype=np.float64), requires_grad=True)
-
-
-def distinct(shape, seed=0):
-    """Values at least 0.1 apart (no ties): max pooling is differentiable everywhere."""
-    n = int(np.prod(shape))
-    return rng(seed).permutation(n).reshape(shape) * 0.1 - 0.05 * n
 
 
 def close(actual, expected, tol=1e-10):

@@ -7,25 +7,12 @@ import math
 
 import numpy as np
 import pytest
+from helpers import distinct, graph_of, leaf, rng
 
 import minigrad as mg
 import minigrad.nn as nn
 import minigrad.nn.functional as F
 from minigrad.nn import init
-
-
-def rng(seed=0):
-    return np.random.default_rng(seed)
-
-
-def leaf(array):
-    return mg.tensor(np.asarray(array, dtype=np.float64), requires_grad=True)
-
-
-def distinct(shape, seed=0):
-    n = int(np.prod(shape))
-    return rng(seed).permutation(n).reshape(shape) * 0.1 - 0.05 * n
-
 
 # ---- every layer: gradcheck on the input and every parameter, in float64
 LAYERS = {  # name: (make, input shape)
@@ -417,23 +404,15 @@ def test_init_functions_have_the_right_spread():
 
 
 # ---- module calls recorded on tensors (for pictures)
-def _nodes(root):
-    seen, stack = {}, [root]
-    while stack:
-        t = stack.pop()
-        if id(t) not in seen:
-            seen[id(t)] = t
-            stack.extend(t._inputs)
-    return list(seen.values())
 
 
 def test_tensors_carry_the_module_calls_that_made_them():
     net, x = Net(), mg.randn(2, 1, 4, 4)
     out = net(x)
-    paths = {tuple(r.path for r in t._scope) for t in _nodes(out) if t._op is not None}
+    paths = {tuple(r.path for r in t._scope) for t in graph_of(out) if t._op is not None}
     assert paths == {("Net",), ("Net", "features", "features.0"), ("Net", "features", "features.1"),
                      ("Net", "features", "features.2"), ("Net", "head")}
-    conv = next(t for t in _nodes(out) if t._op is not None and t._op.name == "correlate")
+    conv = next(t for t in graph_of(out) if t._op is not None and t._op.name == "correlate")
     outer, seq, layer = conv._scope
     assert isinstance(outer, nn.ModuleCall) and outer.module is net and seq.module is net.features
     assert layer.module is net.features[0] and outer.call < seq.call < layer.call

@@ -9,6 +9,7 @@ import hypothesis.extra.numpy as hnp
 import hypothesis.strategies as st
 import numpy as np
 import pytest
+from helpers import leaf
 from hypothesis import given, settings
 
 import minigrad as mg
@@ -31,9 +32,6 @@ shapes = hnp.array_shapes(min_dims=0, max_dims=3, min_side=1, max_side=3)
 pairs = hnp.mutually_broadcastable_shapes(num_shapes=2, min_dims=0, max_dims=3, min_side=1, max_side=3)
 seeds = st.integers(0, 2**32 - 1)
 
-
-def leaf(array):
-    return mg.tensor(np.asarray(array, dtype=np.float64), requires_grad=True)
 
 
 def uniform(seed, shape, low=-2.0, high=2.0):
