@@ -30,7 +30,8 @@ sys.path.insert(0, str(Path(__file__).parent))
 import numpy_lenet  # a sibling script, not a package
 
 
-def time_blocks(steps: list[Callable[[], object] | None], repeats: int, block: int) -> list[float]:
+def time_blocks(steps: list[Callable[[], object] | None], repeats: int, block: int,
+                statistic: Callable[[list[float]], float] = statistics.median) -> list[float]:
     """ms per step of each contender: the median over ``repeats`` rounds, each round timing one
     block of ``block`` steps per contender in turn (PERF.md's way: blocks, not single steps, and
     interleaved rounds, so that a machine slowing down for a while hits every contender alike)."""
@@ -47,7 +48,7 @@ def time_blocks(steps: list[Callable[[], object] | None], repeats: int, block: i
                 step()
             spent.append((time.perf_counter() - start) / block * 1e3)
             time.sleep(0.2)  # let BLAS threads go idle before the next contender
-    return [statistics.median(spent) if spent else float("nan") for spent in times]
+    return [statistic(spent) if spent else float("nan") for spent in times]
 
 
 def minigrad_step(batch: int, rng: np.random.Generator) -> Callable[[], float]:
@@ -100,8 +101,8 @@ def recording_cost(repeats: int) -> float:
     """µs that ``Module.__call__`` adds to one call (recording the call on the tensors it makes,
     for graph pictures): a ReLU on a small tensor called through the module against its bare forward."""
     layer, x = mg.nn.ReLU(), mg.randn(4, requires_grad=True)
-    recorded, bare = time_blocks([lambda: layer(x), lambda: layer.forward(x)], repeats, 2000)
-    return (recorded - bare) * 1e3
+    recorded, bare = time_blocks([lambda: layer(x), lambda: layer.forward(x)], 3 * repeats, 2000, min)
+    return (recorded - bare) * 1e3  # the fastest rounds: a difference of a few µs drowns in the noise of medians
 
 
 def main() -> None:
