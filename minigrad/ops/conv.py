@@ -15,7 +15,7 @@ from numpy.lib.stride_tricks import as_strided
 
 from minigrad import autograd
 from minigrad.ops.primitive import Primitive
-from minigrad.ops.shape import getitem, pad, scatter_add
+from minigrad.ops.shape import _pad, getitem, pad, scatter_add
 from minigrad.tensor import Tensor
 
 Ints = tuple[int, ...]
@@ -134,10 +134,11 @@ def _gather(xc: np.ndarray, kernel: Ints, positions: Ints, stride: Ints, padding
     c, n = xc.shape[:2]
     last = 1 if kernel_first else 0  # the axis that ends the columns
     source = np.moveaxis(xc, last, -1) if batch_last else xc  # (C, *S, N), (N, *S, C) or (C, N, *S)
-    spatial = slice(1, -1) if batch_last else slice(2, None)
-    if any(padding) or batch_last:
-        source = _padded_copy(source, spatial, padding)
-    s_sp = source.strides[spatial]
+    first = 1 if batch_last else 2                               # of the spatial axes
+    if any(padding) or batch_last:  # a padded copy, contiguous in the new order
+        after = ((0, 0),) * (source.ndim - first - len(padding))
+        source = _pad(source, ((0, 0),) * first + tuple((p, p) for p in padding) + after, 0)
+    s_sp = source.strides[first:first + len(padding)]
     if batch_last:
         s_c, s_n = (source.strides[0], source.strides[-1]) if kernel_first else (source.strides[-1], source.strides[0])
     else:
@@ -152,15 +153,6 @@ def _gather(xc: np.ndarray, kernel: Ints, positions: Ints, stride: Ints, padding
     ends = ((*kernel, cg), (*at_k, s_c)) if batch_last else ((cg, *kernel), (s_c, *at_k))
     cols = as_strided(source, (groups, n, *positions, *ends[0]), (cg * s_c, s_n, *at_l, *ends[1]))
     return cols.reshape(groups, n * nl, cg * nk)
-
-
-def _padded_copy(a: np.ndarray, spatial: slice, padding: Ints) -> np.ndarray:
-    """A C-contiguous copy of ``a`` with zeros around its ``spatial`` axes."""
-    axes = range(a.ndim)[spatial]
-    out = np.zeros([s + 2 * padding[axes.index(i)] if i in axes else s for i, s in enumerate(a.shape)], a.dtype)
-    out[tuple(slice(padding[axes.index(i)], padding[axes.index(i)] + s) if i in axes else slice(None)
-              for i, s in enumerate(a.shape))] = a
-    return out
 
 
 class _KeptColumns:
