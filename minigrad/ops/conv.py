@@ -231,17 +231,20 @@ def _multiply_then_gather(xc: np.ndarray, w: np.ndarray, positions: Ints, stride
     n, spatial = xc.shape[1], xc.shape[2:]
     (o, cg), kernel = w.shape[:2], w.shape[2:]
     batch_last = min(spatial[-1], positions[-1]) < _SHORT_ROW
-    every, none = (slice(None),), ()
-    before, after = (none, every) if batch_last else (every, none)  # the batch axis's index, before/after *S
+    all_ = slice(None)
+
+    def images(*index: slice) -> tuple[slice, ...]:  # a spatial index, with every image
+        return (*index, all_) if batch_last else (all_, *index)
+
     if batch_last:
         xc = np.moveaxis(xc, 1, -1)                                       # (C, *S, N)
     wk = w.reshape(groups, o // groups, cg, -1).transpose(0, 1, 3, 2).reshape(groups, -1, cg)  # rows (o, k)
     z = (wk @ xc.reshape(groups, cg, -1)).reshape(o, *kernel, *xc.shape[1:])
     landings = [_landings(*axis) for axis in zip(kernel, spatial, positions, stride, padding, dilation, strict=True)]
-    y = np.zeros((o, *(n,) * len(before), *positions, *(n,) * len(after)), xc.dtype)
+    y = np.zeros((o, *positions, n) if batch_last else (o, n, *positions), xc.dtype)
     for k in np.ndindex(*kernel):
         into, taps = zip(*(axis[i] for axis, i in zip(landings, k, strict=True)), strict=True)
-        y[(*every, *before, *into, *after)] += z[(*every, *k, *before, *taps, *after)]
+        y[(all_, *images(*into))] += z[(all_, *k, *images(*taps))]
     return np.ascontiguousarray(np.moveaxis(y, -1, 1)) if batch_last else y
 
 
