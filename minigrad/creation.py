@@ -41,7 +41,7 @@ def _dtype(dtype: Any, op: str) -> np.dtype:
 
 
 def _leaf(data: np.ndarray, requires_grad: bool) -> Tensor:
-    return Tensor._make(data).requires_grad_(requires_grad) if requires_grad else Tensor._make(data)
+    return Tensor.wrap(data).requires_grad_(requires_grad) if requires_grad else Tensor.wrap(data)
 
 
 def zeros(*shape: int, dtype: Any = None, requires_grad: bool = False) -> Tensor:

@@ -17,8 +17,8 @@ from typing import Any, Protocol
 import numpy as np
 
 from minigrad.creation import generator
-from minigrad.functions import stack
 from minigrad.tensor import Tensor
+from minigrad.tensor_functions import stack
 
 
 class Dataset(Protocol):

@@ -16,8 +16,8 @@ from typing import Any
 import numpy as np
 
 from minigrad.autograd import grad
-from minigrad.functions import concatenate
 from minigrad.tensor import Tensor
+from minigrad.tensor_functions import concatenate
 
 
 class GradcheckError(RuntimeError):
@@ -56,7 +56,7 @@ def numerical_grad(fn: Callable[..., Any], inputs: Tensor | Sequence[Tensor], ep
     jacobians = _numerical_jacobians(fn, inputs, eps)
     weights = np.ones(len(_evaluate(fn, inputs))) if grad_output is None else \
         np.asarray(grad_output.data if isinstance(grad_output, Tensor) else grad_output, np.float64).reshape(-1)
-    return tuple(Tensor._make((weights @ j).reshape(x.shape).astype(x.dtype))
+    return tuple(Tensor.wrap((weights @ j).reshape(x.shape).astype(x.dtype))
                  for x, j in zip([x for x in inputs if x.requires_grad], jacobians, strict=True))
 
 
@@ -86,7 +86,7 @@ def _analytical_jacobians(out: Tensor, diff: list[Tensor]) -> list[np.ndarray]:
     for i in range(out.numel()):
         seed = np.zeros(out.shape, out.dtype)
         seed[i] = 1
-        grads = grad(out, diff, Tensor._make(seed), retain_graph=True, allow_unused=True) \
+        grads = grad(out, diff, Tensor.wrap(seed), retain_graph=True, allow_unused=True) \
             if out.requires_grad else (None,) * len(diff)
         for r, x, g in zip(rows, diff, grads, strict=True):
             r.append(np.zeros(x.numel()) if g is None else g.data.astype(np.float64).reshape(-1))
@@ -98,10 +98,10 @@ def primitives_in(out: Tensor) -> list[str]:
     names, seen, stack = set(), set(), [out]
     while stack:
         t = stack.pop()
-        if t._op is not None and t not in seen:
+        if t.op is not None and t not in seen:
             seen.add(t)
-            names.add(t._op.name)
-            stack.extend(t._inputs)
+            names.add(t.op.name)
+            stack.extend(t.inputs)
     return sorted(names)
 
 
@@ -156,8 +156,8 @@ def gradgradcheck(fn: Callable[..., Any], inputs: Tensor | Sequence[Tensor], gra
     outs = [out] if isinstance(out, Tensor) else list(out)
     if grad_outputs is None:
         rng = np.random.default_rng(seed)
-        grad_outputs = [Tensor._make(rng.standard_normal(o.shape).astype(o.dtype)) for o in outs]
-    vs = [Tensor._make(np.asarray(v.data if isinstance(v, Tensor) else v, o.dtype)).requires_grad_()
+        grad_outputs = [Tensor.wrap(rng.standard_normal(o.shape).astype(o.dtype)) for o in outs]
+    vs = [Tensor.wrap(np.asarray(v.data if isinstance(v, Tensor) else v, o.dtype)).requires_grad_()
           for v, o in zip([grad_outputs] if isinstance(grad_outputs, Tensor) else grad_outputs, outs, strict=True)]
 
     def first_derivatives(*args: Tensor) -> Tensor:
@@ -166,7 +166,7 @@ def gradgradcheck(fn: Callable[..., Any], inputs: Tensor | Sequence[Tensor], gra
         result = fn(*xs)
         result = [result] if isinstance(result, Tensor) else list(result)
         grads = grad(result, diff, list(args[n:]), create_graph=True, allow_unused=True)
-        return concatenate([Tensor._make(np.zeros(x.numel(), x.dtype)) if g is None else g.reshape(-1)
+        return concatenate([Tensor.wrap(np.zeros(x.numel(), x.dtype)) if g is None else g.reshape(-1)
                             for x, g in zip(diff, grads, strict=True)])
 
     return gradcheck(first_derivatives, [*inputs, *vs], eps=eps, atol=atol, rtol=rtol)

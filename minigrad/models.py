@@ -18,8 +18,8 @@ warns when it is not: the last rows/columns are then never seen).
 from __future__ import annotations
 
 from minigrad import nn
-from minigrad.functions import concatenate
 from minigrad.tensor import Tensor
+from minigrad.tensor_functions import concatenate
 
 
 class _FeaturesClassifier(nn.Module):

@@ -24,7 +24,7 @@ from typing import Any
 
 import numpy as np
 
-from minigrad.autograd import no_grad
+from minigrad.state import no_grad
 from minigrad.tensor import Tensor
 
 ParamsArg = Iterable[Tensor] | Iterable[dict[str, Any]]
@@ -278,7 +278,7 @@ def _check_parameter(p: Any, name: str) -> None:
                         f"and shape {p.shape}")
     if not p.is_leaf:
         raise ValueError(f"{name}: can only optimize leaf tensors; got one of shape {p.shape} computed by "
-                         f"{p._op.name} (optimize the tensors it was computed from, or detach() it)")
+                         f"{p.op.name} (optimize the tensors it was computed from, or detach() it)")
 
 
 def _check_at_least(optimizer: Optimizer, group: dict[str, Any], key: str, low: float) -> None:

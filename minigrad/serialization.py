@@ -78,7 +78,7 @@ def _encode(obj: Any, arrays: dict[str, np.ndarray], where: str) -> Any:
 def _decode(node: dict, arrays: dict[str, np.ndarray]) -> Any:
     (kind, body), = node.items()
     if kind == "tensor":
-        return Tensor._make(arrays[body])
+        return Tensor.wrap(arrays[body])
     if kind == "array":
         return arrays[body]
     if kind == "dict":

@@ -56,8 +56,9 @@ from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any
 
-from minigrad import autograd, nn
+from minigrad import nn
 from minigrad.creation import zeros
+from minigrad.state import enable_grad
 from minigrad.tensor import Tensor
 
 AxisValue = int | Fraction | tuple | None
@@ -134,7 +135,7 @@ def summary(model: nn.Module, input_shape: Sequence[int]) -> Summary:
     shape = tuple(int(n) for n in shape)
     x = zeros(*shape).requires_grad_()  # requires grad so that the graph links every tensor to x
     recorder = _Recorder(x)
-    with _eval_mode(model), autograd.enable_grad(), _leaf_calls(model, recorder.record):
+    with _eval_mode(model), enable_grad(), _leaf_calls(model, recorder.record):
         model(x)
     return Summary(type(model).__name__, shape, recorder.rows, sum(p.numel() for p in model.parameters()))
 
@@ -197,7 +198,7 @@ class _Recorder:
             if u in self.geometry:
                 found.append(self.geometry[u])
                 continue
-            for v in u._inputs:
+            for v in u.inputs:
                 if v not in seen:
                     seen.add(v)
                     stack.append(v)

@@ -1,8 +1,9 @@
 """The Tensor: a numpy array that remembers which primitive made it, from which inputs.
 
-Leaves are tensors the user made; every other tensor records ``_op`` (a primitive),
-``_inputs`` and ``_params``. That record is the computation graph that backward walks.
-The methods below are the user-facing API; all of them are compositions of primitives.
+Leaves are tensors the user made; every other tensor is a graph node that records ``op``
+(the primitive), ``inputs``, ``params`` and ``saved`` (what its VJPs need beyond those).
+That record is the computation graph that backward walks (autograd.py). The methods below
+are the user-facing API; all of them are compositions of primitives (ops/).
 """
 
 from __future__ import annotations
@@ -15,7 +16,8 @@ from typing import Any
 
 import numpy as np
 
-from minigrad import autograd
+from minigrad import autograd, ops
+from minigrad.state import switches, user_frame
 
 DEFAULT_DTYPE = np.dtype(np.float32)
 SUPPORTED_KINDS = "biuf"  # bool, signed and unsigned integers, floats
@@ -41,31 +43,35 @@ def as_array(data: Any, dtype: Any = None, op: str = "tensor") -> np.ndarray:
 class Tensor:
     """An n-dimensional array that records the operations applied to it, for backprop."""
 
-    __slots__ = ("data", "grad", "requires_grad", "name", "_op", "_inputs", "_params",
-                 "_hooks", "_retain", "_freed", "_origin", "_scope", "__weakref__")
+    __slots__ = ("data", "grad", "requires_grad", "name",                        # what the user sees
+                 "op", "inputs", "params", "saved", "input_versions", "freed",  # the graph node
+                 "version", "hooks", "retains_grad", "annotations", "origin", "__weakref__")
     __array_ufunc__ = None  # numpy defers to Tensor's reflected operators: array * tensor is a Tensor
 
     def __init__(self, data: Any, dtype: Any = None, requires_grad: bool = False,
                  name: str | None = None) -> None:
-        self._init(as_array(data, dtype), None, (), {})
+        self._init(as_array(data, dtype))
         if requires_grad:
             self.requires_grad_()
         self.name = name
 
-    def _init(self, data: np.ndarray, op: Any, inputs: tuple, params: dict) -> None:
-        self.data, self._op, self._inputs, self._params = data, op, inputs, params
-        self.requires_grad = op is not None
-        self.grad = self.name = self._hooks = self._origin = None
-        self._retain = self._freed = False
-        self._scope = autograd.state.scope
-        if autograd.state.anomaly:
-            self._origin = autograd.user_frame()
+    def _init(self, data: np.ndarray) -> None:
+        """A leaf holding ``data``; a primitive that records a node fills in the graph fields."""
+        self.data, self.grad, self.requires_grad, self.name = data, None, False, None
+        self.op, self.inputs, self.params, self.saved, self.input_versions, self.freed = None, (), {}, None, (), False
+        self.version, self.hooks, self.retains_grad = 0, (), False
+        self.annotations = switches.annotations
+        self.origin = user_frame() if switches.anomaly else None  # where an anomaly error will point
 
-    @classmethod
-    def _make(cls, data: np.ndarray, op: Any = None, inputs: tuple = (), params: dict | None = None) -> Tensor:
-        """A tensor from an array minigrad computed (no copy, no checks); a leaf when op is None."""
-        t = object.__new__(cls)
-        t._init(data, op, inputs, params or {})
+    @staticmethod
+    def wrap(data: np.ndarray) -> Tensor:
+        """A new leaf around an array minigrad computed (no copy, no checks).
+
+        A static method, so that the modules this one imports (the primitives, autograd) can
+        make tensors as ``g.wrap(array)`` without importing this class.
+        """
+        t = object.__new__(Tensor)
+        t._init(data)
         return t
 
     # ---- what it is
@@ -83,7 +89,7 @@ class Tensor:
 
     @property
     def is_leaf(self) -> bool:
-        return self._op is None
+        return self.op is None
 
     @property
     def T(self) -> Tensor:  # noqa: N802 (numpy's and PyTorch's name)
@@ -119,8 +125,8 @@ class Tensor:
     def __repr__(self) -> str:
         body = np.array2string(self.data, separator=", ", prefix="tensor(")
         extras = [f"dtype={self.dtype}"] if self.dtype not in (DEFAULT_DTYPE, np.int64, np.bool_) else []
-        if self._op is not None:
-            extras.append(f"op={self._op.name}")
+        if self.op is not None:
+            extras.append(f"op={self.op.name}")
         elif self.requires_grad:
             extras.append("requires_grad=True")
         if self.name:
@@ -144,13 +150,13 @@ class Tensor:
 
     def detach(self) -> Tensor:
         """The same data as a new leaf that does not require grad: the graph stops here."""
-        return Tensor._make(self.data)
+        return Tensor.wrap(self.data)
 
     def retain_grad(self) -> None:
         """Asks backward to fill ``.grad`` for this non-leaf tensor too."""
         if not self.requires_grad:
             raise RuntimeError("retain_grad: this tensor does not require grad")
-        self._retain = True
+        self.retains_grad = True
 
     def register_hook(self, fn: Callable[[Tensor], Tensor | None]) -> Callable[[], None]:
         """Calls ``fn(grad)`` when this tensor's gradient is computed; a returned Tensor replaces it.
@@ -159,55 +165,95 @@ class Tensor:
         """
         if not self.requires_grad:
             raise RuntimeError("register_hook: cannot register a hook on a tensor that does not require grad")
-        self._hooks = [*(self._hooks or []), fn]
-        return lambda: self._hooks.remove(fn)
+        self.hooks = (*self.hooks, fn)
+
+        def remove() -> None:
+            self.hooks = tuple(h for h in self.hooks if h is not fn)
+        return remove
 
     # ---- arithmetic: + - * / ** @ broadcast like numpy
     def __add__(self, other: Any) -> Tensor:
-        return ops.add(*_pair(self, other, "add"))
+        return ops.add(*operands(self, other, "add"))
 
     def __radd__(self, other: Any) -> Tensor:
-        return ops.add(*_pair(other, self, "add"))
+        return ops.add(*operands(other, self, "add"))
 
     def __sub__(self, other: Any) -> Tensor:
-        a, b = _pair(self, other, "sub")
+        a, b = operands(self, other, "sub")
         return ops.add(a, ops.neg(b))
 
     def __rsub__(self, other: Any) -> Tensor:
-        a, b = _pair(other, self, "sub")
+        a, b = operands(other, self, "sub")
         return ops.add(a, ops.neg(b))
 
     def __mul__(self, other: Any) -> Tensor:
-        return ops.mul(*_pair(self, other, "mul"))
+        return ops.mul(*operands(self, other, "mul"))
 
     def __rmul__(self, other: Any) -> Tensor:
-        return ops.mul(*_pair(other, self, "mul"))
+        return ops.mul(*operands(other, self, "mul"))
 
     def __truediv__(self, other: Any) -> Tensor:
-        return ops.div(*_pair(self, other, "div"))
+        return ops.div(*operands(self, other, "div"))
 
     def __rtruediv__(self, other: Any) -> Tensor:
-        return ops.div(*_pair(other, self, "div"))
+        return ops.div(*operands(other, self, "div"))
 
     def __pow__(self, other: Any) -> Tensor:
-        return ops.pow(*_pair(self, other, "pow"))
+        return ops.pow(*operands(self, other, "pow"))
 
     def __rpow__(self, other: Any) -> Tensor:
-        return ops.pow(*_pair(other, self, "pow"))
+        return ops.pow(*operands(other, self, "pow"))
 
     def __neg__(self) -> Tensor:
         return ops.neg(self)
 
     def __matmul__(self, other: Any) -> Tensor:
-        return functions.matmul(self, other)
+        return self.matmul(other)
 
     def __rmatmul__(self, other: Any) -> Tensor:
-        return functions.matmul(other, self)
+        return operands(other, self, "matmul", broadcast=False)[0].matmul(self)
+
+    def matmul(self, other: Any) -> Tensor:
+        """numpy's matmul: 1-D operands act as a row (left) or a column (right) and that axis is dropped."""
+        a, b = operands(self, other, "matmul", broadcast=False)
+        if a.ndim == 0 or b.ndim == 0:
+            raise ValueError(f"matmul: operands must have at least one dimension, got shapes {a.shape} and {b.shape}")
+        inner = b.shape[-2 if b.ndim > 1 else 0]
+        if a.shape[-1] != inner:
+            raise ValueError(f"matmul: shapes {a.shape} and {b.shape} do not align on {a.shape[-1]} vs {inner}")
+        if not broadcastable(a.shape[:-2], b.shape[:-2]):
+            raise ValueError(f"matmul: batch axes of shapes {a.shape} and {b.shape} do not broadcast")
+        out = ops.matmul(a.reshape(1, -1) if a.ndim == 1 else a, b.reshape(-1, 1) if b.ndim == 1 else b)
+        if a.ndim == 1:
+            out = out.reshape(*out.shape[:-2], out.shape[-1])
+        return out.reshape(*out.shape[:-1]) if b.ndim == 1 else out
+
+    def maximum(self, other: Any) -> Tensor:
+        """Elementwise larger of self and other; at ties each side gets half the gradient."""
+        return ops.maximum(*operands(self, other, "maximum"))
+
+    def minimum(self, other: Any) -> Tensor:
+        """Elementwise smaller of self and other: −maximum(−self, −other)."""
+        a, b = operands(self, other, "minimum")
+        return -(-a).maximum(-b)
+
+    def where(self, condition: Any, other: Any) -> Tensor:
+        """self where ``condition`` is true, else ``other`` (broadcasting; PyTorch's ``x.where(cond, y)``).
+
+        The gradient follows the choice: each entry's goes to the side it was taken from.
+        """
+        cond = condition if isinstance(condition, Tensor) else Tensor.wrap(as_array(condition, op="where"))
+        if cond.dtype != bool:
+            cond = Tensor.wrap(cond.data.astype(bool))
+        a, b = operands(self, other, "where")
+        if not broadcastable(cond.shape, a.shape, b.shape):
+            raise ValueError(f"where: condition {cond.shape} and values {a.shape}, {b.shape} do not broadcast")
+        return ops.where(cond, a, b)
 
     # ---- comparisons give bool tensors and carry no gradient
     def _compare(self, other: Any, ufunc: np.ufunc) -> Tensor:
-        a, b = _pair(self, other, ufunc.__name__)
-        return Tensor._make(ufunc(a.data, b.data))
+        a, b = operands(self, other, ufunc.__name__)
+        return Tensor.wrap(ufunc(a.data, b.data))
 
     def __lt__(self, other: Any) -> Tensor:
         return self._compare(other, np.less)
@@ -245,12 +291,12 @@ class Tensor:
         return ops.maximum(self, ops.neg(self))
 
     def clip(self, min: float | None = None, max: float | None = None) -> Tensor:  # noqa: A002 (numpy's names)
-        out = self if min is None else functions.maximum(self, min)
-        return out if max is None else functions.minimum(out, max)
+        out = self if min is None else self.maximum(min)
+        return out if max is None else out.minimum(max)
 
     def relu(self) -> Tensor:
         """max(x, 0), with gradient 0 at x = 0 (as PyTorch)."""
-        return functions.where(self > 0, self, 0)
+        return self.where(self > 0, 0)
 
     def sigmoid(self) -> Tensor:
         """1 / (1 + e^-x), computed from e^-|x| so that no exp overflows for large |x|.
@@ -259,8 +305,8 @@ class Tensor:
         so that the derivative at x = 0 is σ(0)(1 − σ(0)) = ¼.
         """
         positive = self >= 0
-        e = functions.where(positive, -self, self).exp()
-        return functions.where(positive, 1 / (1 + e), e / (1 + e))
+        e = (-self).where(positive, self).exp()
+        return (1 / (1 + e)).where(positive, e / (1 + e))
 
     def tanh(self) -> Tensor:
         """tanh(x) = 2·sigmoid(2x) − 1."""
@@ -304,10 +350,10 @@ class Tensor:
         return (centred * centred).sum(axes, keepdims) / (_count(self.shape, axes) - ddof)
 
     def argmax(self, axis: int | None = None) -> Tensor:
-        return Tensor._make(np.asarray(self.data.argmax(axis=_one_axis(axis, self.ndim, "argmax"))))
+        return Tensor.wrap(np.asarray(self.data.argmax(axis=_one_axis(axis, self.ndim, "argmax"))))
 
     def argmin(self, axis: int | None = None) -> Tensor:
-        return Tensor._make(np.asarray(self.data.argmin(axis=_one_axis(axis, self.ndim, "argmin"))))
+        return Tensor.wrap(np.asarray(self.data.argmin(axis=_one_axis(axis, self.ndim, "argmin"))))
 
     # ---- shape
     def reshape(self, *shape: int | Sequence[int]) -> Tensor:
@@ -336,13 +382,16 @@ class Tensor:
         return ops.getitem(self, index=normalize_index(index, self.shape))
 
 
-def _pair(a: Any, b: Any, op: str) -> tuple[Tensor, Tensor]:
-    """Both operands as Tensors; a Python scalar takes the other side's dtype (it never promotes it)."""
+def operands(a: Any, b: Any, op: str, broadcast: bool = True) -> tuple[Tensor, Tensor]:
+    """Both operands of a binary operation as Tensors, checked to broadcast (unless told not to).
+
+    A Python scalar takes the other side's dtype: it never promotes it, as in PyTorch.
+    """
     if not isinstance(a, Tensor):
         a = _operand(a, b, op)
     elif not isinstance(b, Tensor):
         b = _operand(b, a, op)
-    if a.shape != b.shape and not broadcastable(a.shape, b.shape):
+    if broadcast and a.shape != b.shape and not broadcastable(a.shape, b.shape):
         raise ValueError(f"{op}: shapes {a.shape} and {b.shape} do not broadcast")
     return a, b
 
@@ -354,8 +403,8 @@ def broadcastable(*shapes: tuple[int, ...]) -> bool:
 
 def _operand(x: Any, like: Tensor, op: str) -> Tensor:
     if isinstance(x, numbers.Number) and not isinstance(x, np.generic):
-        return Tensor._make(np.asarray(x, dtype=np.result_type(like.dtype, x)))
-    return Tensor._make(as_array(x, op=op))
+        return Tensor.wrap(np.asarray(x, dtype=np.result_type(like.dtype, x)))
+    return Tensor.wrap(as_array(x, op=op))
 
 
 def normalize_axes(axis: Axis, ndim: int, op: str) -> tuple[int, ...] | None:
@@ -417,5 +466,3 @@ def normalize_index(index: Any, shape: tuple[int, ...]) -> tuple:
         out.append(item)
     return tuple(out)
 
-
-from minigrad import functions, ops  # noqa: E402 (ops are built on Tensor; Tensor's methods call ops)

@@ -29,5 +29,5 @@ def graph_of(root):
         t = stack.pop()
         if id(t) not in seen:
             seen[id(t)] = t
-            stack.extend(t._inputs)
+            stack.extend(t.inputs)
     return list(seen.values())

@@ -50,14 +50,14 @@ FUNCTIONS = {
 
 def assert_only_primitives(out, *inputs):
     """Each node's op is a primitive of the registry; so is every node of the gradient's graph."""
-    nodes = [t for t in graph_of(out) if t._op is not None]
+    nodes = [t for t in graph_of(out) if t.op is not None]
     assert nodes, "the output records no graph"
     for t in nodes:
-        assert ops.registry.get(t._op.name) is t._op, f"{t._op!r} is not a registered primitive"
+        assert ops.registry.get(t.op.name) is t.op, f"{t.op!r} is not a registered primitive"
     grads = mg.grad(out.sum(), inputs, create_graph=True, allow_unused=True)
     for g in grads:
         for t in graph_of(g) if g is not None else []:
-            assert t._op is None or ops.registry.get(t._op.name) is t._op
+            assert t.op is None or ops.registry.get(t.op.name) is t.op
 
 
 @pytest.mark.parametrize("layer", LAYERS, ids=lambda m: type(m).__name__)

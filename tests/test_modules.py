@@ -409,32 +409,32 @@ def test_init_functions_have_the_right_spread():
 def test_tensors_carry_the_module_calls_that_made_them():
     net, x = Net(), mg.randn(2, 1, 4, 4)
     out = net(x)
-    paths = {tuple(r.path for r in t._scope) for t in graph_of(out) if t._op is not None}
+    paths = {tuple(r.path for r in t.annotations) for t in graph_of(out) if t.op is not None}
     assert paths == {("Net",), ("Net", "features", "features.0"), ("Net", "features", "features.1"),
                      ("Net", "features", "features.2"), ("Net", "head")}
-    conv = next(t for t in graph_of(out) if t._op is not None and t._op.name == "correlate")
-    outer, seq, layer = conv._scope
+    conv = next(t for t in graph_of(out) if t.op is not None and t.op.name == "correlate")
+    outer, seq, layer = conv.annotations
     assert isinstance(outer, nn.ModuleCall) and outer.module is net and seq.module is net.features
     assert layer.module is net.features[0] and outer.call < seq.call < layer.call
-    assert not any(t._scope for t in [x, *net.parameters()])  # made outside any call
+    assert not any(t.annotations for t in [x, *net.parameters()])  # made outside any call
 
 
 def test_call_numbers_are_unique_per_call():
     layer = nn.Linear(2, 2)
-    calls = [layer(mg.randn(1, 2))._scope[0] for _ in range(3)]
+    calls = [layer(mg.randn(1, 2)).annotations[0] for _ in range(3)]
     assert len({c.call for c in calls}) == 3 and {c.path for c in calls} == {"Linear"}
 
 
 def test_paths_are_relative_to_the_outermost_module_called():
     net = Net()
     out = net.head(mg.randn(1, 8))  # called on its own: it is the outermost module
-    assert out._scope[0].path == "Linear" and net.head.weight.name == "weight"
+    assert out.annotations[0].path == "Linear" and net.head.weight.name == "weight"
     net(mg.randn(1, 1, 4, 4))
     assert net.head.weight.name == "head.weight"
     net.head = nn.Linear(8, 3)  # assigning a submodule renames on the next call
     out = net(mg.randn(1, 1, 4, 4))
     assert net.head.weight.name == "head.weight"
-    assert [r.path for r in out._inputs[0]._scope] == ["Net", "head"]
+    assert [r.path for r in out.inputs[0].annotations] == ["Net", "head"]
 
 
 def test_a_module_built_inside_forward_gets_its_class_name():
@@ -443,4 +443,4 @@ def test_a_module_built_inside_forward_gets_its_class_name():
             return nn.ReLU()(x)
 
     out = Dynamic()(mg.randn(2, requires_grad=True))
-    assert [r.path for r in out._scope] == ["Dynamic", "ReLU"]
+    assert [r.path for r in out.annotations] == ["Dynamic", "ReLU"]

@@ -20,9 +20,9 @@ import numpy as np
 
 from minigrad import ops
 from minigrad.creation import generator
-from minigrad.functions import IntOrTuple, _spatial, _tensor, correlate, matmul, pad, where, windows
 from minigrad.ops.conv import _pad_or_crop, _swap_channels
 from minigrad.tensor import Tensor
+from minigrad.tensor_functions import IntOrTuple, as_tensor, correlate, int_tuple, matmul, pad, where, windows
 
 Padding = IntOrTuple | str
 _LAYOUTS = {1: "(N, C, L)", 2: "(N, C, H, W)"}
@@ -32,7 +32,7 @@ _KERNELS = {1: "kL", 2: "kH, kW"}
 # ---- checking arguments
 def _input(x: Any, ndim: int, layout: str, op: str) -> Tensor:
     """x as a Tensor, checked to have ``ndim`` axes (the error shows the expected layout)."""
-    x = _tensor(x, op)
+    x = as_tensor(x, op)
     if x.ndim != ndim:
         raise ValueError(f"{op}: expected input of shape {layout}, got {x.shape}")
     return x
@@ -56,7 +56,7 @@ def _channel_bias(y: Tensor, b: Any, op: str) -> Tensor:
     """y + b on the channel axis (axis 1)."""
     if b is None:
         return y
-    b = _tensor(b, op)
+    b = as_tensor(b, op)
     _check_bias(op, b, y.shape[1])
     return y + b.reshape(1, -1, *(1,) * (y.ndim - 2))
 
@@ -82,14 +82,14 @@ def _conv_padding(op: str, padding: Padding, kernel: tuple[int, ...], stride: tu
             raise ValueError(f"{op}: padding='same' needs stride 1, got stride {stride}")
         totals = [dl * (k - 1) for k, dl in zip(kernel, dilation, strict=True)]
         return tuple((t // 2, t - t // 2) for t in totals)
-    return tuple((p, p) for p in _spatial(padding, d, "padding", op, 0))
+    return tuple((p, p) for p in int_tuple(padding, d, "padding", op, 0))
 
 
 # ---- convolution
 def _conv(op: str, d: int, x: Any, w: Any, b: Any, stride: IntOrTuple, padding: Padding,
           dilation: IntOrTuple, groups: int) -> Tensor:
     """The N-d convolution (cross-correlation) behind conv1d and conv2d."""
-    x, w = _input(x, d + 2, _LAYOUTS[d], op), _tensor(w, op)
+    x, w = _input(x, d + 2, _LAYOUTS[d], op), as_tensor(w, op)
     if w.ndim != d + 2:
         raise ValueError(f"{op}: expected weight of shape (out_channels, in_channels/groups, {_KERNELS[d]}), "
                          f"got {w.shape}")
@@ -97,7 +97,7 @@ def _conv(op: str, d: int, x: Any, w: Any, b: Any, stride: IntOrTuple, padding: 
     if x.shape[1] != w.shape[1] * groups:
         raise ValueError(f"{op}: input {x.shape} has {x.shape[1]} channels, but weight {w.shape} expects "
                          f"{w.shape[1] * groups} ({w.shape[1]} per group × {groups} groups)")
-    stride, dilation = _spatial(stride, d, "stride", op, 1), _spatial(dilation, d, "dilation", op, 1)
+    stride, dilation = int_tuple(stride, d, "stride", op, 1), int_tuple(dilation, d, "dilation", op, 1)
     pads = _conv_padding(op, padding, w.shape[2:], stride, dilation)
     _check_fits(op, x, w.shape[2:], pads, dilation)
     if any(a != b for a, b in pads):  # 'same' with an even kernel: pad unevenly first
@@ -133,7 +133,7 @@ def convolve2d(x: Any, w: Any, b: Any = None, stride: IntOrTuple = 1, padding: P
 
     y[n, o, i, j] = Σ_{c, p, q} w[o, c, p, q] · x[n, c, i − p, j − q] (shifted to start at 0).
     """
-    w = _tensor(w, "convolve2d")
+    w = as_tensor(w, "convolve2d")
     if w.ndim != 4:
         raise ValueError(f"convolve2d: expected weight of shape (out_channels, in_channels/groups, kH, kW), "
                          f"got {w.shape}")
@@ -151,14 +151,14 @@ def conv_transpose2d(x: Any, w: Any, b: Any = None, stride: IntOrTuple = 1, padd
     and its two channel axes swapped.
     """
     op = "conv_transpose2d"
-    x, w = _input(x, 4, _LAYOUTS[2], op), _tensor(w, op)
+    x, w = _input(x, 4, _LAYOUTS[2], op), as_tensor(w, op)
     if w.ndim != 4:
         raise ValueError(f"{op}: expected weight of shape (in_channels, out_channels/groups, kH, kW), got {w.shape}")
     if x.shape[1] != w.shape[0]:
         raise ValueError(f"{op}: input {x.shape} has {x.shape[1]} channels, but weight {w.shape} expects {w.shape[0]}")
     groups = _groups(op, groups, {"input channels": x.shape[1]})
-    stride, dilation = _spatial(stride, 2, "stride", op, 1), _spatial(dilation, 2, "dilation", op, 1)
-    padding, extra = _spatial(padding, 2, "padding", op, 0), _spatial(output_padding, 2, "output_padding", op, 0)
+    stride, dilation = int_tuple(stride, 2, "stride", op, 1), int_tuple(dilation, 2, "dilation", op, 1)
+    padding, extra = int_tuple(padding, 2, "padding", op, 0), int_tuple(output_padding, 2, "output_padding", op, 0)
     if any(e >= max(s, dl) for e, s, dl in zip(extra, stride, dilation, strict=True)):
         raise ValueError(f"{op}: output_padding {extra} must be smaller than the stride {stride} or the dilation "
                          f"{dilation}")
@@ -181,7 +181,7 @@ def conv_transpose2d(x: Any, w: Any, b: Any = None, stride: IntOrTuple = 1, padd
 
 def linear(x: Any, w: Any, b: Any = None) -> Tensor:
     """y = x Wᵀ + b for x (*, in_features), w (out_features, in_features), b (out_features,)."""
-    x, w = _tensor(x, "linear"), _tensor(w, "linear")
+    x, w = as_tensor(x, "linear"), as_tensor(w, "linear")
     if w.ndim != 2:
         raise ValueError(f"linear: expected weight of shape (out_features, in_features), got {w.shape}")
     if x.ndim == 0 or x.shape[-1] != w.shape[1]:
@@ -190,7 +190,7 @@ def linear(x: Any, w: Any, b: Any = None) -> Tensor:
     y = x @ w.T
     if b is None:
         return y
-    b = _tensor(b, "linear")
+    b = as_tensor(b, "linear")
     _check_bias("linear", b, w.shape[0])
     return y + b
 
@@ -205,14 +205,14 @@ def locally_connected2d(x: Any, weight: Any, bias: Any = None, stride: IntOrTupl
     their own (C·kH·kW, O) filters in one batched matrix product.
     """
     op = "locally_connected2d"
-    x, weight = _input(x, 4, _LAYOUTS[2], op), _tensor(weight, op)
+    x, weight = _input(x, 4, _LAYOUTS[2], op), as_tensor(weight, op)
     if weight.ndim != 6:
         raise ValueError(f"{op}: expected weight of shape (H_out, W_out, out_channels, in_channels, kH, kW), "
                          f"got {weight.shape}")
     h_out, w_out, o, c, kh, kw = weight.shape
     if x.shape[1] != c:
         raise ValueError(f"{op}: input {x.shape} has {x.shape[1]} channels, but weight {weight.shape} expects {c}")
-    stride, padding = _spatial(stride, 2, "stride", op, 1), _spatial(padding, 2, "padding", op, 0)
+    stride, padding = int_tuple(stride, 2, "stride", op, 1), int_tuple(padding, 2, "padding", op, 0)
     _check_fits(op, x, (kh, kw), [(p, p) for p in padding], (1, 1))
     x = pad(x, ((0, 0), (0, 0), *((p, p) for p in padding)))
     taps = windows(x, (kh, kw), stride)                                   # (N, C, H_out, W_out, kH, kW)
@@ -226,7 +226,7 @@ def locally_connected2d(x: Any, weight: Any, bias: Any = None, stride: IntOrTupl
     y = matmul(columns, filters).transpose(2, 3, 0, 1)                    # (N, O, H_out, W_out)
     if bias is None:
         return y
-    bias = _tensor(bias, op)
+    bias = as_tensor(bias, op)
     if bias.shape != (o, h_out, w_out):
         raise ValueError(f"{op}: expected bias of shape {(o, h_out, w_out)} (out_channels, H_out, W_out), "
                          f"got {bias.shape}")
@@ -244,9 +244,9 @@ def _taps(op: str, x: Any, kernel_size: IntOrTuple, stride: IntOrTuple | None, p
     two axes of the strided view was 4–5× slower, forward and backward).
     """
     x = _input(x, 4, _LAYOUTS[2], op)
-    kernel = _spatial(kernel_size, 2, "kernel_size", op, 1)
-    stride = kernel if stride is None else _spatial(stride, 2, "stride", op, 1)
-    padding, dilation = _spatial(padding, 2, "padding", op, 0), _spatial(dilation, 2, "dilation", op, 1)
+    kernel = int_tuple(kernel_size, 2, "kernel_size", op, 1)
+    stride = kernel if stride is None else int_tuple(stride, 2, "stride", op, 1)
+    padding, dilation = int_tuple(padding, 2, "padding", op, 0), int_tuple(dilation, 2, "dilation", op, 1)
     if any(2 * p > k for p, k in zip(padding, kernel, strict=True)):
         raise ValueError(f"{op}: padding {padding} must be at most half the kernel size {kernel}")
     _check_fits(op, x, kernel, [(p, p) for p in padding], dilation)
@@ -284,7 +284,7 @@ def lp_pool2d(x: Any, norm_type: float, kernel_size: IntOrTuple, stride: IntOrTu
     """
     if not isinstance(norm_type, numbers.Real) or norm_type == 0:
         raise ValueError(f"lp_pool2d: norm_type must be a nonzero number, got {norm_type!r}")
-    x = _tensor(x, "lp_pool2d")
+    x = as_tensor(x, "lp_pool2d")
     summed = _taps("lp_pool2d", x ** norm_type, kernel_size, stride, 0, 1, 0.0).sum(axis=0)
     return summed ** (1.0 / norm_type)
 
@@ -297,32 +297,32 @@ def global_avg_pool2d(x: Any) -> Tensor:
 # ---- activations
 def relu(x: Any) -> Tensor:
     """max(x, 0); the gradient at 0 is 0 (as PyTorch)."""
-    return _tensor(x, "relu").relu()
+    return as_tensor(x, "relu").relu()
 
 
 def leaky_relu(x: Any, negative_slope: float = 0.01) -> Tensor:
     """x for x > 0, negative_slope·x otherwise."""
-    x = _tensor(x, "leaky_relu")
+    x = as_tensor(x, "leaky_relu")
     return where(x > 0, x, x * negative_slope)
 
 
 def sigmoid(x: Any) -> Tensor:
     """1 / (1 + e^−x), without overflow for large |x|."""
-    return _tensor(x, "sigmoid").sigmoid()
+    return as_tensor(x, "sigmoid").sigmoid()
 
 
 def tanh(x: Any) -> Tensor:
-    return _tensor(x, "tanh").tanh()
+    return as_tensor(x, "tanh").tanh()
 
 
 def softmax(x: Any, axis: int = -1) -> Tensor:
     """exp(x_i) / Σ_j exp(x_j) along ``axis``, shifted by the max so that it never overflows."""
-    return _tensor(x, "softmax").softmax(axis)
+    return as_tensor(x, "softmax").softmax(axis)
 
 
 def log_softmax(x: Any, axis: int = -1) -> Tensor:
     """x_i − log Σ_j exp(x_j) along ``axis`` (log-sum-exp shifted by the max: stable for huge logits)."""
-    return _tensor(x, "log_softmax").log_softmax(axis)
+    return as_tensor(x, "log_softmax").log_softmax(axis)
 
 
 # ---- regularization and normalization
@@ -334,12 +334,12 @@ def dropout(x: Any, p: float = 0.5, training: bool = True) -> Tensor:
     """
     if not isinstance(p, numbers.Real) or not 0 <= p <= 1:
         raise ValueError(f"dropout: p must be a probability in [0, 1], got {p!r}")
-    x = _tensor(x, "dropout")
+    x = as_tensor(x, "dropout")
     if not training or p == 0:
         return x
     keep = generator().random(x.shape) >= p
     scale = keep / (1 - p) if p < 1 else np.zeros(x.shape)
-    return x * Tensor._make(scale.astype(x.dtype))
+    return x * Tensor.wrap(scale.astype(x.dtype))
 
 
 def _array(t: Any) -> np.ndarray:
@@ -356,7 +356,7 @@ def batch_norm(x: Any, running_mean: Any, running_var: Any, weight: Any = None, 
     running_mean ← (1 − momentum)·running_mean + momentum·μ, and the same for running_var with
     the unbiased variance σ²·n/(n − 1). In evaluation the running statistics are used instead.
     """
-    x = _tensor(x, "batch_norm")
+    x = as_tensor(x, "batch_norm")
     if x.ndim < 2:
         raise ValueError(f"batch_norm: expected input of shape (N, C) or (N, C, *), got {x.shape}")
     c, axes = x.shape[1], (0, *range(2, x.ndim))
@@ -379,13 +379,13 @@ def batch_norm(x: Any, running_mean: Any, running_var: Any, weight: Any = None, 
     else:
         if running_mean is None or running_var is None:
             raise ValueError("batch_norm: evaluation (training=False) needs running_mean and running_var")
-        centred = x - Tensor._make(_array(running_mean).reshape(shape).astype(x.dtype))
-        var = Tensor._make(_array(running_var).reshape(shape).astype(x.dtype))
+        centred = x - Tensor.wrap(_array(running_mean).reshape(shape).astype(x.dtype))
+        var = Tensor.wrap(_array(running_var).reshape(shape).astype(x.dtype))
     out = centred / (var + eps).sqrt()
     if weight is not None:
-        out = out * _tensor(weight, "batch_norm").reshape(shape)
+        out = out * as_tensor(weight, "batch_norm").reshape(shape)
     if bias is not None:
-        out = out + _tensor(bias, "batch_norm").reshape(shape)
+        out = out + as_tensor(bias, "batch_norm").reshape(shape)
     return out
 
 
@@ -397,7 +397,7 @@ def local_response_norm(x: Any, size: int, alpha: float = 1e-4, beta: float = 0.
     the sum running over the ``size`` channels c − ⌊size/2⌋ … c + ⌈size/2⌉ − 1 (zeros past the
     edges). The paper's α multiplies the plain sum, so its α = 10⁻⁴ with n = 5 is alpha = 5·10⁻⁴ here.
     """
-    x = _tensor(x, "local_response_norm")
+    x = as_tensor(x, "local_response_norm")
     if x.ndim < 3:
         raise ValueError(f"local_response_norm: expected input of shape (N, C, *), got {x.shape}")
     if not isinstance(size, numbers.Integral) or size < 1:
@@ -412,7 +412,7 @@ def local_response_norm(x: Any, size: int, alpha: float = 1e-4, beta: float = 0.
 
 def flatten(x: Any, start_dim: int = 1, end_dim: int = -1) -> Tensor:
     """Merges axes start_dim … end_dim into one (the function form of ``nn.Flatten``)."""
-    x = _tensor(x, "flatten")
+    x = as_tensor(x, "flatten")
     start, end = (_axis(a, x.ndim, "flatten") for a in (start_dim, end_dim))
     if start > end:
         raise ValueError(f"flatten: start_dim {start_dim} comes after end_dim {end_dim} for shape {x.shape}")
@@ -461,7 +461,7 @@ def _picked(scores: Tensor, t: np.ndarray) -> Tensor:
 
 def nll_loss(log_probs: Any, target: Any, reduction: str = "mean") -> Tensor:
     """Negative log-likelihood: −log_probs[n, target[n]], averaged over the batch."""
-    log_probs = _tensor(log_probs, "nll_loss")
+    log_probs = as_tensor(log_probs, "nll_loss")
     return _reduce(-_picked(log_probs, _class_targets("nll_loss", log_probs, target)), reduction, "nll_loss")
 
 
@@ -471,14 +471,14 @@ def cross_entropy(logits: Any, target: Any, reduction: str = "mean") -> Tensor:
     ``logits`` is (N, C) (or (N, C, *)), ``target`` integer class indices (N,) (or (N, *)),
     as a Tensor or an array. Computed through log_softmax, so logits in the thousands are fine.
     """
-    logits = _tensor(logits, "cross_entropy")
+    logits = as_tensor(logits, "cross_entropy")
     t = _class_targets("cross_entropy", logits, target)
     return _reduce(-_picked(logits.log_softmax(axis=1), t), reduction, "cross_entropy")
 
 
 def mse_loss(x: Any, target: Any, reduction: str = "mean") -> Tensor:
     """Mean squared error: mean((x − target)²) over every entry."""
-    x, target = _tensor(x, "mse_loss"), _tensor(target, "mse_loss")
+    x, target = as_tensor(x, "mse_loss"), as_tensor(target, "mse_loss")
     if x.shape != target.shape:
         raise ValueError(f"mse_loss: input {x.shape} and target {target.shape} must have the same shape")
     diff = x - target.astype(x.dtype)
@@ -494,7 +494,7 @@ def multi_margin_loss(x: Any, target: Any, p: int = 1, margin: float = 1.0, redu
     """
     if p not in (1, 2):
         raise ValueError(f"multi_margin_loss: p must be 1 or 2, got {p!r}")
-    x = _tensor(x, "multi_margin_loss")
+    x = as_tensor(x, "multi_margin_loss")
     if x.ndim != 2:
         raise ValueError(f"multi_margin_loss: expected input of shape (N, C), got {x.shape}")
     t = _class_targets("multi_margin_loss", x, target)

@@ -13,10 +13,9 @@ from collections.abc import Iterator
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
-from minigrad import autograd
-from minigrad.ops.primitive import Primitive
+from minigrad.ops.primitive import Primitive, Tensor
 from minigrad.ops.shape import _pad, getitem, pad, scatter_add
-from minigrad.tensor import Tensor
+from minigrad.state import switches
 
 Ints = tuple[int, ...]
 
@@ -188,7 +187,7 @@ class _KeptColumns:
                 positions, kernel, dilation, padding, stride, batch_last)
 
     def keep(self, y: np.ndarray, key: tuple | None, cols: np.ndarray) -> None:
-        if key is None or not autograd.state.enabled or self.bytes + cols.nbytes > self.budget:
+        if key is None or not switches.grad_enabled or self.bytes + cols.nbytes > self.budget:
             return
         self.kept[id(y)] = (key, cols)
         self.bytes += cols.nbytes

@@ -3,18 +3,17 @@ back to each input's shape with ``sum_to``, the adjoint of broadcasting."""
 
 import numpy as np
 
-from minigrad.ops.primitive import Primitive
+from minigrad.ops.primitive import Primitive, Tensor
 from minigrad.ops.shape import unbroadcast
-from minigrad.tensor import Tensor
 
 
 def _tied_share(a: Tensor, b: Tensor) -> Tensor:
     """1 where a wins, ½ where a and b tie, 0 where b wins: a's share of maximum's gradient."""
-    return Tensor._make(((a.data > b.data) + 0.5 * (a.data == b.data)).astype(np.result_type(a.dtype, b.dtype)))
+    return a.wrap(((a.data > b.data) + 0.5 * (a.data == b.data)).astype(np.result_type(a.dtype, b.dtype)))
 
 
 def _zero(like: Tensor) -> Tensor:
-    return Tensor._make(np.zeros((), like.dtype))
+    return like.wrap(np.zeros((), like.dtype))
 
 
 add = Primitive("add", np.add,

@@ -3,9 +3,8 @@
 
 import numpy as np
 
-from minigrad.ops.primitive import Primitive
+from minigrad.ops.primitive import Primitive, Tensor
 from minigrad.ops.shape import unbroadcast
-from minigrad.tensor import Tensor
 
 
 def _mT(x: Tensor) -> Tensor:  # noqa: N802 (numpy's name for the matrix transpose)

@@ -2,9 +2,8 @@
 
 import numpy as np
 
-from minigrad.ops.primitive import Primitive
+from minigrad.ops.primitive import Primitive, Tensor
 from minigrad.ops.shape import broadcast_to, reshape
-from minigrad.tensor import Tensor
 
 
 def _unreduce(g: Tensor, shape: tuple[int, ...], axis: tuple[int, ...] | None, keepdims: bool) -> Tensor:
@@ -23,7 +22,7 @@ def _max_vjp(g: Tensor, out: Tensor, x: Tensor, axis: tuple[int, ...] | None, ke
     if np.count_nonzero(share) != out.data.size or np.isnan(out.data).any():  # some max is tied (or NaN)
         with np.errstate(invalid="ignore"):  # a NaN max has no winner: its gradient is NaN
             share = share / share.sum(axis=axis, keepdims=True).astype(x.dtype)
-    return _unreduce(g, x.shape, axis, keepdims) * Tensor._make(share)
+    return _unreduce(g, x.shape, axis, keepdims) * g.wrap(share)
 
 
 sum = Primitive("sum", lambda x, axis, keepdims: np.sum(x, axis=axis, keepdims=keepdims),

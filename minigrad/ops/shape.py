@@ -7,8 +7,7 @@ transpose/transpose (inverse permutation), concatenate/getitem.
 
 import numpy as np
 
-from minigrad.ops.primitive import Primitive
-from minigrad.tensor import Tensor
+from minigrad.ops.primitive import Primitive, Tensor
 
 
 def _sum_to(x: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:

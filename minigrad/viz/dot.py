@@ -139,8 +139,8 @@ def _attributes(node: Node, values: bool, grads: bool, collapse: bool) -> dict[s
         attrs |= ROOT_STYLE
     t = node.tensor
     if node.kind == "op":
-        attrs["label"] = labels.op_label(t._op, t._params)
-        attrs["tooltip"] = labels.op_tooltip(t._op, t._params)
+        attrs["label"] = labels.op_label(t.op, t.params)
+        attrs["tooltip"] = labels.op_tooltip(t.op, t.params)
     elif node.kind == "layer":
         attrs["label"] = labels.layer_label(node.call.path, _describe(node.call.module),
                                             [o.tensor.shape for o in node.outputs],

@@ -10,12 +10,9 @@ coloured is decided elsewhere (``labels.py``, ``dot.py``).
 
 from __future__ import annotations
 
-import contextlib
 import heapq
 from collections import defaultdict
-from collections.abc import Iterator
 from dataclasses import dataclass, field
-from functools import partial
 from typing import Any
 
 import numpy as np
@@ -74,33 +71,22 @@ def _trace(roots: list[Tensor], stop: set[Tensor] = frozenset()) -> list[Tensor]
 
     Computed inputs are visited before leaves, so that a leaf comes just before its first use.
     """
-    order, seen = [], set()
-    stack = [(r, False) for r in reversed(roots)]
-    while stack:
-        t, done = stack.pop()
-        if done:
-            order.append(t)
-        elif t not in seen:
-            seen.add(t)
-            stack.append((t, True))
-            if t not in stop:
-                inputs = sorted(t._inputs, key=lambda x: x._op is None or x in stop)  # stable: computed first
-                stack.extend((x, False) for x in reversed(inputs) if x not in seen)
-    return order
+    return autograd.topological_order(
+        roots, lambda t: () if t in stop else sorted(t.inputs, key=lambda x: x.op is None or x in stop))
 
 
 def _expand(roots: list[Tensor], captions: dict[Tensor, str], saved: set[Tensor], seed: Tensor | None) -> Graph:
     """A node per tensor and per primitive application; ``saved`` tensors are drawn but not opened."""
     tensors = _trace(roots, saved)
-    freed = {x for t in tensors if t._freed and t not in saved for x in t._inputs if not _is_parameter(x)}
+    freed = {x for t in tensors if t.freed and t not in saved for x in t.inputs if not _is_parameter(x)}
     outputs = set(roots)
-    node = {t: Node(_kind(t, saved, seed), t, t._scope, captions.get(t), t in outputs, t in freed) for t in tensors}
+    node = {t: Node(_kind(t, saved, seed), t, t.annotations, captions.get(t), t in outputs, t in freed) for t in tensors}
     nodes, edges = [], []
     for t in tensors:
-        if t._op is not None and t not in saved:
-            op = Node("op", t, t._scope)
-            names = input_names(t._op, len(t._inputs)) if len(t._inputs) > 1 else [""]
-            edges += [(node[x], op, name) for x, name in zip(t._inputs, names, strict=True)]
+        if t.op is not None and t not in saved:
+            op = Node("op", t, t.annotations)
+            names = input_names(t.op, len(t.inputs)) if len(t.inputs) > 1 else [""]
+            edges += [(node[x], op, name) for x, name in zip(t.inputs, names, strict=True)]
             edges.append((op, node[t], ""))
             nodes.append(op)
         nodes.append(node[t])
@@ -109,14 +95,14 @@ def _expand(roots: list[Tensor], captions: dict[Tensor, str], saved: set[Tensor]
 
 
 def _is_parameter(t: Tensor) -> bool:
-    return t._op is None and t.requires_grad
+    return t.op is None and t.requires_grad
 
 
 def _kind(t: Tensor, saved: set[Tensor], seed: Tensor | None) -> str:
     """parameter: a leaf that requires grad; input: other leaves (data, targets) and backward's seed;
     constant: a scalar or mask made on the way (in a backward graph: any leaf a VJP made);
     intermediate: an op's result; saved: a forward result that backward's VJPs use."""
-    if t._op is not None:
+    if t.op is not None:
         return "saved" if t in saved else "intermediate"
     if t is seed:
         return "input"
@@ -162,44 +148,20 @@ def _gradients(root: Tensor) -> tuple[list[Tensor], dict[Tensor, str], Tensor]:
         raise ValueError(f"backward=True: the root (shape {root.shape}) does not require grad, "
                          "so backward has no graph to draw")
     forward = _trace([root])
-    if any(t._freed for t in forward):
+    if any(t.freed for t in forward):
         raise RuntimeError("backward=True: an earlier backward() without retain_graph=True has freed this graph; "
                            "draw it before calling backward, or call backward(retain_graph=True)")
     leaves = [t for t in forward if _is_parameter(t)]
     out = root.name or "out"
-    seed = Tensor._make(np.ones_like(root.data)).requires_grad_()
+    seed = Tensor.wrap(np.ones_like(root.data)).requires_grad_()
     seed.name = f"∂{out}/∂{out}"
-    with _vjps_in_module_scope(forward):
-        grads = autograd.grad(root, leaves, grad_outputs=seed, retain_graph=True, create_graph=True,
-                              allow_unused=True)
+    grads = autograd.grad(root, leaves, grad_outputs=seed, retain_graph=True, create_graph=True, allow_unused=True)
     captions: dict[Tensor, str] = {}
     for leaf, g in zip(leaves, grads, strict=True):
         if g is not None:
             wrt = f"∂{out}/∂{leaf.name}" if leaf.name else f"∂{out}/∂(leaf {shape_text(leaf.shape)})"
             captions[g] = f"{captions[g]}, {wrt}" if g in captions else wrt
     return list(captions), captions, seed
-
-
-@contextlib.contextmanager
-def _vjps_in_module_scope(tensors: list[Tensor]) -> Iterator[None]:
-    """Stamps the tensors each VJP makes with the Module calls of the forward node it differentiates.
-
-    Backward runs outside every Module call, so its tensors would carry no scope, and
-    ``group_modules``/``collapse`` could not place them. A tensor's hooks run just before
-    its VJPs, so a hook sets the scope there; everything is put back afterwards.
-    """
-    previous = autograd.state.scope
-    removers = [t.register_hook(partial(_enter_scope, t._scope)) for t in tensors if t._op is not None]
-    try:
-        yield
-    finally:
-        for remove in removers:
-            remove()
-        autograd.state.scope = previous
-
-
-def _enter_scope(scope: tuple, grad: Tensor) -> None:
-    autograd.state.scope = scope
 
 
 # ---- collapse=True

@@ -11,12 +11,12 @@ from __future__ import annotations
 import math
 
 from minigrad.creation import zeros
-from minigrad.functions import IntOrTuple, _spatial
 from minigrad.nn import functional as F
 from minigrad.nn import init
 from minigrad.nn.modules.module import Module, Parameter
 from minigrad.ops import out_size
 from minigrad.tensor import Tensor
+from minigrad.tensor_functions import IntOrTuple, int_tuple
 
 
 class _Conv(Module):
@@ -34,10 +34,10 @@ class _Conv(Module):
             if not isinstance(groups, int) or groups < 1 or n % groups:
                 raise ValueError(f"{layer}: {what} ({n}) must be divisible by groups ({groups!r})")
         self.in_channels, self.out_channels, self.groups = in_channels, out_channels, groups
-        self.kernel_size = _spatial(kernel_size, d, "kernel_size", layer, 1)
-        self.stride = _spatial(stride, d, "stride", layer, 1)
-        self.dilation = _spatial(dilation, d, "dilation", layer, 1)
-        self.output_padding = _spatial(output_padding, d, "output_padding", layer, 0)
+        self.kernel_size = int_tuple(kernel_size, d, "kernel_size", layer, 1)
+        self.stride = int_tuple(stride, d, "stride", layer, 1)
+        self.dilation = int_tuple(dilation, d, "dilation", layer, 1)
+        self.output_padding = int_tuple(output_padding, d, "output_padding", layer, 0)
         self.padding = _padding(padding, self.stride, d, layer)
         shape = (in_channels, out_channels // groups) if self.transposed else (out_channels, in_channels // groups)
         self.weight = Parameter(zeros(*shape, *self.kernel_size))
@@ -60,7 +60,7 @@ class _Conv(Module):
 
 def _padding(padding: IntOrTuple | str, stride: tuple[int, ...], d: int, layer: str) -> tuple[int, ...] | str:
     if not isinstance(padding, str):
-        return _spatial(padding, d, "padding", layer, 0)
+        return int_tuple(padding, d, "padding", layer, 0)
     if padding not in ("valid", "same"):
         raise ValueError(f"{layer}: padding must be an int, a tuple, 'valid' or 'same', got {padding!r}")
     if padding == "same" and stride != (1,) * d:
@@ -130,10 +130,10 @@ class LocallyConnected2d(Module):
         super().__init__()
         layer = "LocallyConnected2d"
         self.in_channels, self.out_channels = in_channels, out_channels
-        self.input_size = _spatial(input_size, 2, "input_size", layer, 1)
-        self.kernel_size = _spatial(kernel_size, 2, "kernel_size", layer, 1)
-        self.stride = _spatial(stride, 2, "stride", layer, 1)
-        self.padding = _spatial(padding, 2, "padding", layer, 0)
+        self.input_size = int_tuple(input_size, 2, "input_size", layer, 1)
+        self.kernel_size = int_tuple(kernel_size, 2, "kernel_size", layer, 1)
+        self.stride = int_tuple(stride, 2, "stride", layer, 1)
+        self.padding = int_tuple(padding, 2, "padding", layer, 0)
         self.output_size = tuple(map(out_size, self.input_size, self.kernel_size, self.stride, self.padding))
         if min(self.output_size) < 1:
             raise ValueError(f"{layer}: kernel {self.kernel_size} is larger than the padded input "

@@ -24,7 +24,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from minigrad import autograd
+from minigrad.state import annotate, switches
 from minigrad.tensor import Tensor, as_array
 
 
@@ -41,7 +41,7 @@ class Parameter(Tensor):
         array = data.data if isinstance(data, Tensor) else as_array(data, op="Parameter")
         if array.dtype.kind != "f":
             raise TypeError(f"Parameter: parameters must be floating point, got dtype {array.dtype}")
-        self._init(array, None, (), {})
+        self._init(array)
         self.requires_grad = True
 
     def __repr__(self) -> str:
@@ -49,7 +49,7 @@ class Parameter(Tensor):
 
 
 class ModuleCall(NamedTuple):
-    """One call of a module, stamped on every tensor made inside it (``tensor._scope``).
+    """One call of a module, stamped on every tensor made inside it (``tensor.annotations``).
 
     ``path`` is the module's attribute path from the outermost module called ("features.0";
     the outermost module's own path is its class name), ``call`` a number unique to the call.
@@ -97,15 +97,11 @@ class Module:
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         """Runs ``forward`` inside a module scope, so every tensor it makes records this call."""
-        if not autograd.state.scope:  # the outermost module: paths are relative to it
+        if not any(isinstance(a, ModuleCall) for a in switches.annotations):  # the outermost module call
             _assign_paths(self)
         path = self._path if self._path_stamp == _Naming.stamp else type(self).__name__
-        state = autograd.state
-        outer, state.scope = state.scope, (*state.scope, ModuleCall(path, self, next(_call_numbers)))
-        try:
+        with annotate(ModuleCall(path, self, next(_call_numbers))):
             out = self.forward(*args, **kwargs)
-        finally:
-            state.scope = outer
         for hook in self._forward_hooks:
             replaced = hook(self, args, out)
             out = out if replaced is None else replaced
@@ -244,7 +240,7 @@ class Module:
 
         The tensors are copies: training further does not change a state dict already taken.
         """
-        return {name: Tensor._make(t.data.copy()) for name, t in self._state().items()}
+        return {name: Tensor.wrap(t.data.copy()) for name, t in self._state().items()}
 
     def load_state_dict(self, state_dict: dict[str, Any], strict: bool = True) -> IncompatibleKeys:
         """Copies the values of ``state_dict`` into the parameters and buffers, in place.

@@ -6,10 +6,10 @@ the map without overlap) each spatial axis shrinks to ⌊(W + 2P − K) / S⌋ +
 
 from __future__ import annotations
 
-from minigrad.functions import IntOrTuple
 from minigrad.nn import functional as F
 from minigrad.nn.modules.module import Module
 from minigrad.tensor import Tensor
+from minigrad.tensor_functions import IntOrTuple
 
 
 class MaxPool2d(Module):

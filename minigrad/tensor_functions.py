@@ -10,58 +10,43 @@ from typing import Any
 import numpy as np
 
 from minigrad import ops
-from minigrad.tensor import Tensor, _pair, as_array, broadcastable, is_int, normalize_axes
+from minigrad.tensor import Tensor, as_array, is_int, normalize_axes, operands
 
 IntOrTuple = int | Sequence[int]
 
 
-def _tensor(x: Any, op: str) -> Tensor:
-    return x if isinstance(x, Tensor) else Tensor._make(as_array(x, op=op))
+def as_tensor(x: Any, op: str = "as_tensor") -> Tensor:
+    """x itself if it is a Tensor, else a new leaf holding it (``op`` names the caller in errors)."""
+    return x if isinstance(x, Tensor) else Tensor.wrap(as_array(x, op=op))
 
 
 def maximum(a: Any, b: Any) -> Tensor:
     """Elementwise larger of a and b; at ties each side gets half the gradient."""
-    return ops.maximum(*_pair(a, b, "maximum"))
+    a, b = operands(a, b, "maximum")
+    return a.maximum(b)
 
 
 def minimum(a: Any, b: Any) -> Tensor:
     """Elementwise smaller of a and b: −maximum(−a, −b)."""
-    a, b = _pair(a, b, "minimum")
-    return -maximum(-a, -b)
+    a, b = operands(a, b, "minimum")
+    return a.minimum(b)
 
 
 def where(condition: Any, a: Any, b: Any) -> Tensor:
     """``a`` where ``condition`` is true, else ``b`` (broadcasting); the gradient follows the choice."""
-    cond = _tensor(condition, "where")
-    if cond.dtype != bool:
-        cond = Tensor._make(cond.data.astype(bool))
-    a, b = _pair(a, b, "where")
-    if not broadcastable(cond.shape, a.shape, b.shape):
-        raise ValueError(f"where: condition {cond.shape} and values {a.shape}, {b.shape} do not broadcast")
-    return ops.where(cond, a, b)
+    a, b = operands(a, b, "where")
+    return a.where(condition, b)
 
 
 def matmul(a: Any, b: Any) -> Tensor:
     """numpy's matmul: 1-D operands act as a row (left) or a column (right) and that axis is dropped."""
-    a, b = _tensor(a, "matmul"), _tensor(b, "matmul")
-    if a.ndim == 0 or b.ndim == 0:
-        raise ValueError(f"matmul: operands must have at least one dimension, got shapes {a.shape} and {b.shape}")
-    if a.shape[-1] != b.shape[-2 if b.ndim > 1 else 0]:
-        raise ValueError(f"matmul: shapes {a.shape} and {b.shape} do not align on "
-                         f"{a.shape[-1]} vs {b.shape[-2 if b.ndim > 1 else 0]}")
-    if not broadcastable(a.shape[:-2], b.shape[:-2]):
-        raise ValueError(f"matmul: batch axes of shapes {a.shape} and {b.shape} do not broadcast")
-    out = ops.matmul(a.reshape(1, -1) if a.ndim == 1 else a, b.reshape(-1, 1) if b.ndim == 1 else b)
-    if a.ndim == 1:
-        out = out.reshape(*out.shape[:-2], out.shape[-1])
-    if b.ndim == 1:
-        out = out.reshape(*out.shape[:-1])
-    return out
+    a, b = operands(a, b, "matmul", broadcast=False)
+    return a.matmul(b)
 
 
 def concatenate(tensors: Sequence[Any], axis: int = 0) -> Tensor:
     """Joins tensors along an existing axis (numpy's concatenate)."""
-    ts = [_tensor(t, "concatenate") for t in tensors]
+    ts = [as_tensor(t, "concatenate") for t in tensors]
     if not ts:
         raise ValueError("concatenate: needs at least one tensor")
     if any(t.ndim == 0 for t in ts):
@@ -78,7 +63,7 @@ def concatenate(tensors: Sequence[Any], axis: int = 0) -> Tensor:
 
 def stack(tensors: Sequence[Any], axis: int = 0) -> Tensor:
     """Joins same-shaped tensors along a new axis (numpy's stack)."""
-    ts = [_tensor(t, "stack") for t in tensors]
+    ts = [as_tensor(t, "stack") for t in tensors]
     if not ts:
         raise ValueError("stack: needs at least one tensor")
     if len({t.shape for t in ts}) > 1:
@@ -89,7 +74,7 @@ def stack(tensors: Sequence[Any], axis: int = 0) -> Tensor:
 
 def pad(x: Any, pad_width: Any, value: float = 0.0) -> Tensor:
     """Pads with a constant; ``pad_width`` is numpy's: n, (before, after) or ((before, after), ...)."""
-    x = _tensor(x, "pad")
+    x = as_tensor(x, "pad")
     try:
         widths = np.broadcast_to(np.asarray(pad_width, dtype=object), (x.ndim, 2))
     except ValueError:
@@ -100,7 +85,7 @@ def pad(x: Any, pad_width: Any, value: float = 0.0) -> Tensor:
     return ops.pad(x, pad_width=widths, value=value) if any(map(any, widths)) else x
 
 
-def _spatial(value: IntOrTuple, d: int, name: str, op: str, minimum: int) -> tuple[int, ...]:
+def int_tuple(value: IntOrTuple, d: int, name: str, op: str, minimum: int) -> tuple[int, ...]:
     """An int or a d-tuple as a d-tuple, checked to be at least ``minimum``."""
     out = (value,) * d if is_int(value) else tuple(value)
     if len(out) != d or not all(is_int(v) and v >= minimum for v in out):
@@ -116,13 +101,13 @@ def correlate(x: Any, w: Any, stride: IntOrTuple = 1, padding: IntOrTuple = 0, d
     y[n, o, l] = Σ_{c,k} w[o, c, k] · x_padded[n, c, l·stride + k·dilation], and each output
     axis has ⌊(S + 2P − D(K − 1) − 1) / stride⌋ + 1 positions.
     """
-    x, w = _tensor(x, "correlate"), _tensor(w, "correlate")
+    x, w = as_tensor(x, "correlate"), as_tensor(w, "correlate")
     d = w.ndim - 2
     if d < 1 or x.ndim != w.ndim:
         raise ValueError(f"correlate: input {x.shape} and weight {w.shape} must be (N, C, *spatial) and "
                          "(out_channels, in_channels/groups, *kernel) with the same number of spatial axes")
-    stride, padding = _spatial(stride, d, "stride", "correlate", 1), _spatial(padding, d, "padding", "correlate", 0)
-    dilation = _spatial(dilation, d, "dilation", "correlate", 1)
+    stride, padding = int_tuple(stride, d, "stride", "correlate", 1), int_tuple(padding, d, "padding", "correlate", 0)
+    dilation = int_tuple(dilation, d, "dilation", "correlate", 1)
     if not isinstance(groups, numbers.Integral) or groups < 1 or x.shape[1] % groups or w.shape[0] % groups:
         raise ValueError(f"correlate: groups={groups} must divide both the input's {x.shape[1]} channels "
                          f"and the weight's {w.shape[0]} output channels")
@@ -144,11 +129,11 @@ def windows(x: Any, kernel_size: IntOrTuple, stride: IntOrTuple | None = None, d
 
     ``stride`` defaults to the kernel size (non-overlapping windows, as pooling does).
     """
-    x = _tensor(x, "windows")
+    x = as_tensor(x, "windows")
     d = 1 if isinstance(kernel_size, numbers.Integral) else len(kernel_size)
-    kernel = _spatial(kernel_size, d, "kernel_size", "windows", 1)
-    stride = kernel if stride is None else _spatial(stride, d, "stride", "windows", 1)
-    dilation = _spatial(dilation, d, "dilation", "windows", 1)
+    kernel = int_tuple(kernel_size, d, "kernel_size", "windows", 1)
+    stride = kernel if stride is None else int_tuple(stride, d, "stride", "windows", 1)
+    dilation = int_tuple(dilation, d, "dilation", "windows", 1)
     if x.ndim < d:
         raise ValueError(f"windows: a {d}-D kernel needs at least {d} axes, got shape {x.shape}")
     for s, k, dl in zip(x.shape[-d:], kernel, dilation, strict=True):
