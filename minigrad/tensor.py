@@ -12,7 +12,7 @@ import itertools
 import math
 import numbers
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import Any, TypeGuard
 
 import numpy as np
 
@@ -47,6 +47,21 @@ class Tensor:
                  "op", "inputs", "params", "saved", "input_versions", "freed",  # the graph node
                  "version", "hooks", "retains_grad", "annotations", "origin", "__weakref__")
     __array_ufunc__ = None  # numpy defers to Tensor's reflected operators: array * tensor is a Tensor
+    data: np.ndarray
+    grad: Tensor | None
+    requires_grad: bool
+    name: str | None
+    op: Any                                # the Primitive that made this tensor; None for a leaf
+    inputs: tuple[Tensor, ...]
+    params: dict[str, Any]                 # the primitive's keyword arguments (axis, shape, stride, …)
+    saved: Any                             # what the primitive's forward kept for its VJPs, if anything
+    input_versions: tuple[int, ...]        # each input's version when the node was made
+    freed: bool                            # backward let go of inputs and saved values
+    version: int                           # bumped by every in-place write
+    hooks: tuple[Callable[[Tensor], Tensor | None], ...]
+    retains_grad: bool
+    annotations: tuple[Any, ...]           # tags of the blocks the tensor was made in (nn: Module calls)
+    origin: str | None                     # the user's line that made it, under detect_anomaly
 
     def __init__(self, data: Any, dtype: Any = None, requires_grad: bool = False,
                  name: str | None = None) -> None:
@@ -314,13 +329,13 @@ class Tensor:
 
     def log_softmax(self, axis: int = -1) -> Tensor:
         """x − log Σ exp(x), shifted by the (constant) max so that exp never overflows."""
-        axis = normalize_axes(axis, self.ndim, "log_softmax")
-        shifted = self - self.max(axis=axis, keepdims=True).detach()
-        return shifted - shifted.exp().sum(axis=axis, keepdims=True).log()
+        axes = normalize_axes(axis, self.ndim, "log_softmax")
+        shifted = self - self.max(axis=axes, keepdims=True).detach()
+        return shifted - shifted.exp().sum(axis=axes, keepdims=True).log()
 
     def softmax(self, axis: int = -1) -> Tensor:
         """exp(x) / Σ exp(x) along ``axis``."""
-        return self.log_softmax(normalize_axes(axis, self.ndim, "softmax")).exp()
+        return self.log_softmax(axis).exp()
 
     def astype(self, dtype: Any) -> Tensor:
         dtype = as_array(np.zeros(0, dtype), op="astype").dtype
@@ -357,9 +372,8 @@ class Tensor:
 
     # ---- shape
     def reshape(self, *shape: int | Sequence[int]) -> Tensor:
-        new = tuple(shape[0]) if len(shape) == 1 and isinstance(shape[0], Sequence) else shape
         try:
-            new = _resolve_shape(self.shape, new)
+            new = _resolve_shape(self.shape, _unpack(shape))
         except ValueError as err:
             raise ValueError(f"reshape: {err}") from None
         return self if new == self.shape else ops.reshape(self, shape=new)
@@ -370,10 +384,9 @@ class Tensor:
 
     def transpose(self, *axes: int | Sequence[int]) -> Tensor:
         """numpy's transpose: ``axes`` is a full permutation; none reverses the axes."""
-        perm = tuple(axes[0]) if len(axes) == 1 and isinstance(axes[0], Sequence) else axes
-        perm = perm or tuple(reversed(range(self.ndim)))
+        perm = _unpack(axes) or tuple(reversed(range(self.ndim)))
         if not (all(type(a) is int for a in perm) and sorted(perm) == list(range(self.ndim))):
-            if sorted(normalize_axes(perm, self.ndim, "transpose")) != list(range(self.ndim)):
+            if sorted(normalize_axes(perm, self.ndim, "transpose") or ()) != list(range(self.ndim)):
                 raise ValueError(f"transpose: axes {perm} are not a permutation of the axes of shape {self.shape}")
             perm = tuple(int(a) % self.ndim for a in perm)
         return self if perm == tuple(range(self.ndim)) else ops.transpose(self, axes=perm)
@@ -402,7 +415,7 @@ def broadcastable(*shapes: tuple[int, ...]) -> bool:
 
 
 def _operand(x: Any, like: Tensor, op: str) -> Tensor:
-    if isinstance(x, numbers.Number) and not isinstance(x, np.generic):
+    if isinstance(x, bool | int | float | complex) and not isinstance(x, np.generic):
         return Tensor.wrap(np.asarray(x, dtype=np.result_type(like.dtype, x)))
     return Tensor.wrap(as_array(x, op=op))
 
@@ -411,27 +424,35 @@ def normalize_axes(axis: Axis, ndim: int, op: str) -> tuple[int, ...] | None:
     """Axis arguments as a tuple of non-negative ints (None means all axes)."""
     if axis is None:
         return None
-    axes = (axis,) if is_int(axis) else tuple(axis)
-    for a in axes:
-        if not is_int(a) or not -ndim <= a < max(ndim, 1):
-            raise ValueError(f"{op}: axis {a} is out of range for a tensor of {ndim} dimensions")
-    out = tuple(int(a) % max(ndim, 1) for a in axes)
+    out = tuple(normalize_axis(a, ndim, op) for a in (axis if isinstance(axis, Sequence) else (axis,)))
     if len(set(out)) != len(out):
         raise ValueError(f"{op}: repeated axis in {axis}")
     return out
 
 
-def is_int(x: Any) -> bool:
+def normalize_axis(axis: int, ndim: int, op: str) -> int:
+    """One axis argument as a non-negative int (−1 is the last axis)."""
+    if not is_int(axis) or not -ndim <= axis < max(ndim, 1):
+        raise ValueError(f"{op}: axis {axis} is out of range for a tensor of {ndim} dimensions")
+    return int(axis) % max(ndim, 1)
+
+
+def is_int(x: Any) -> TypeGuard[int]:
     """An integer (Python's or numpy's); plain ints are tested first, that being the common case."""
     return type(x) is int or isinstance(x, numbers.Integral)
 
 
 def _one_axis(axis: int | None, ndim: int, op: str) -> int | None:
-    return None if axis is None else normalize_axes(axis, ndim, op)[0]
+    return None if axis is None else normalize_axis(axis, ndim, op)
 
 
 def _count(shape: tuple[int, ...], axes: tuple[int, ...] | None) -> int:
     return math.prod(shape if axes is None else [shape[a] for a in axes])
+
+
+def _unpack(args: tuple[Any, ...]) -> tuple[Any, ...]:
+    """(3, 4) both from f(3, 4) and from f((3, 4)): reshape's and transpose's two spellings."""
+    return tuple(args[0]) if len(args) == 1 and isinstance(args[0], Sequence) else args
 
 
 def _resolve_shape(old: tuple[int, ...], new: tuple[int, ...]) -> tuple[int, ...]:
@@ -451,7 +472,7 @@ def _resolve_shape(old: tuple[int, ...], new: tuple[int, ...]) -> tuple[int, ...
 def normalize_index(index: Any, shape: tuple[int, ...]) -> tuple:
     """An index as a tuple numpy understands: Tensors become arrays, boolean masks become integer arrays."""
     index = index if isinstance(index, tuple) else (index,)
-    out = []
+    out: list[Any] = []
     for item in index:
         if isinstance(item, Tensor):
             item = item.data

@@ -16,32 +16,32 @@ def _zero(like: Tensor) -> Tensor:
     return like.wrap(np.zeros((), like.dtype))
 
 
-add = Primitive("add", np.add,
+add: Primitive = Primitive("add", np.add,
                 lambda g, out, a, b: unbroadcast(g, a.shape),
                 lambda g, out, a, b: unbroadcast(g, b.shape))
 
-mul = Primitive("mul", np.multiply,
+mul: Primitive = Primitive("mul", np.multiply,
                 lambda g, out, a, b: unbroadcast(g * b, a.shape),
                 lambda g, out, a, b: unbroadcast(g * a, b.shape))
 
-div = Primitive("div", np.divide,
+div: Primitive = Primitive("div", np.divide,
                 lambda g, out, a, b: unbroadcast(g / b, a.shape),
                 lambda g, out, a, b: unbroadcast(-g * out / b, b.shape))
 
-neg = Primitive("neg", np.negative,
+neg: Primitive = Primitive("neg", np.negative,
                 lambda g, out, a: -g)
 
-pow = Primitive("pow", np.power,
+pow: Primitive = Primitive("pow", np.power,
                 lambda g, out, a, b: unbroadcast(g * b * a ** (b - 1), a.shape),
                 lambda g, out, a, b: unbroadcast(g * out * a.log(), b.shape))
 
-exp = Primitive("exp", np.exp,
+exp: Primitive = Primitive("exp", np.exp,
                 lambda g, out, a: g * out)
 
-log = Primitive("log", np.log,
+log: Primitive = Primitive("log", np.log,
                 lambda g, out, a: g / a)
 
-maximum = Primitive("maximum", np.maximum,
+maximum: Primitive = Primitive("maximum", np.maximum,
                     lambda g, out, a, b: unbroadcast(g * _tied_share(a, b), a.shape),
                     lambda g, out, a, b: unbroadcast(g * _tied_share(b, a), b.shape))
 
@@ -56,10 +56,10 @@ def _where(cond: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return np.where(cond, a, b)
 
 
-where = Primitive("where", _where,
+where: Primitive = Primitive("where", _where,
                   None,  # the condition has no gradient
                   lambda g, out, cond, a, b: unbroadcast(where(cond, g, _zero(g)), a.shape),
                   lambda g, out, cond, a, b: unbroadcast(where(cond, _zero(g), g), b.shape))
 
-cast = Primitive("cast", lambda a, dtype: a.astype(dtype),
+cast: Primitive = Primitive("cast", lambda a, dtype: a.astype(dtype),
                  lambda g, out, a, dtype: cast(g, dtype=a.dtype))

@@ -12,6 +12,6 @@ def _mT(x: Tensor) -> Tensor:  # noqa: N802 (numpy's name for the matrix transpo
     return x.transpose(*range(x.ndim - 2), x.ndim - 1, x.ndim - 2)
 
 
-matmul = Primitive("matmul", np.matmul,
+matmul: Primitive = Primitive("matmul", np.matmul,
                    lambda g, out, a, b: unbroadcast(g @ _mT(b), a.shape),  # dL/dA = G Bᵀ
                    lambda g, out, a, b: unbroadcast(_mT(a) @ g, b.shape))  # dL/dB = Aᵀ G

@@ -25,8 +25,8 @@ def _max_vjp(g: Tensor, out: Tensor, x: Tensor, axis: tuple[int, ...] | None, ke
     return _unreduce(g, x.shape, axis, keepdims) * g.wrap(share)
 
 
-sum = Primitive("sum", lambda x, axis, keepdims: np.sum(x, axis=axis, keepdims=keepdims),
+sum: Primitive = Primitive("sum", lambda x, axis, keepdims: np.sum(x, axis=axis, keepdims=keepdims),
                 lambda g, out, x, axis, keepdims: broadcast_to(_unreduce(g, x.shape, axis, keepdims), shape=x.shape))
 
-max = Primitive("max", lambda x, axis, keepdims: np.max(x, axis=axis, keepdims=keepdims),
+max: Primitive = Primitive("max", lambda x, axis, keepdims: np.max(x, axis=axis, keepdims=keepdims),
                 _max_vjp)

@@ -50,26 +50,26 @@ def unbroadcast(g: Tensor, shape: tuple[int, ...]) -> Tensor:
     return g if g.shape == shape else sum_to(g, shape=shape)
 
 
-reshape = Primitive("reshape", lambda x, shape: x.reshape(shape),
+reshape: Primitive = Primitive("reshape", lambda x, shape: x.reshape(shape),
                     lambda g, out, x, shape: reshape(g, shape=x.shape))
 
-transpose = Primitive("transpose", lambda x, axes: x.transpose(axes),
+transpose: Primitive = Primitive("transpose", lambda x, axes: x.transpose(axes),
                       lambda g, out, x, axes: transpose(g, axes=tuple(np.argsort(axes))))
 
-broadcast_to = Primitive("broadcast_to", lambda x, shape: np.broadcast_to(x, shape),
+broadcast_to: Primitive = Primitive("broadcast_to", lambda x, shape: np.broadcast_to(x, shape),
                          lambda g, out, x, shape: unbroadcast(g, x.shape))
 
-sum_to = Primitive("sum_to", _sum_to,
+sum_to: Primitive = Primitive("sum_to", _sum_to,
                    lambda g, out, x, shape: broadcast_to(g, shape=x.shape))
 
-getitem = Primitive("getitem", lambda x, index: x[index],
+getitem: Primitive = Primitive("getitem", lambda x, index: x[index],
                     lambda g, out, x, index: scatter_add(g, index=index, shape=x.shape))
 
-scatter_add = Primitive("scatter_add", _scatter_add,
+scatter_add: Primitive = Primitive("scatter_add", _scatter_add,
                         lambda g, out, x, index, shape: getitem(g, index=index))
 
-pad = Primitive("pad", _pad,
+pad: Primitive = Primitive("pad", _pad,
                 lambda g, out, x, pad_width, value: getitem(g, index=_interior(x.shape, pad_width)))
 
-concatenate = Primitive("concatenate", lambda *xs, axis: np.concatenate(xs, axis=axis),
+concatenate: Primitive = Primitive("concatenate", lambda *xs, axis: np.concatenate(xs, axis=axis),
                         vjp_argnum=_concatenate_vjp)
