@@ -21,6 +21,7 @@ from minigrad.state import switches, user_frame
 
 DEFAULT_DTYPE = np.dtype(np.float32)
 SUPPORTED_KINDS = "biuf"  # bool, signed and unsigned integers, floats
+_CATEGORY = {"b": 0, "u": 1, "i": 1, "f": 2}  # bool < integer < floating point: a number's dtype counts only upwards
 Axis = int | Sequence[int] | None
 
 
@@ -288,6 +289,18 @@ class Tensor:
     def __ne__(self, other: Any) -> Tensor:  # type: ignore[override]
         return self._compare(other, np.not_equal)
 
+    # ---- logic on bool tensors (masks; no gradient)
+    def __invert__(self) -> Tensor:
+        if self.dtype != bool:
+            raise TypeError(f"invert: ~ needs a bool tensor, got {self.dtype}")
+        return Tensor.wrap(~self.data)
+
+    def __and__(self, other: Any) -> Tensor:
+        return self._compare(other, np.logical_and)
+
+    def __or__(self, other: Any) -> Tensor:
+        return self._compare(other, np.logical_or)
+
     # ---- elementwise functions
     def exp(self) -> Tensor:
         return ops.exp(self)
@@ -302,16 +315,24 @@ class Tensor:
         return self * self
 
     def abs(self) -> Tensor:
-        """|x| = maximum(x, -x); at 0 the two shares of the gradient cancel, giving 0 (as PyTorch)."""
-        return ops.maximum(self, ops.neg(self))
+        """|x| = maximum(x, −x); at 0 the two shares of the gradient cancel, giving 0 (as PyTorch).
+
+        (+ 0 turns the −0.0 that maximum(+0.0, −0.0) returns into +0.0, so that 1/|x| is +inf at 0.)
+        """
+        return ops.maximum(self, ops.neg(self)) + 0
 
     def clip(self, min: float | None = None, max: float | None = None) -> Tensor:  # noqa: A002 (numpy's names)
-        out = self if min is None else self.maximum(min)
-        return out if max is None else out.minimum(max)
+        """x inside [min, max] (the bounds included: gradient 1, as PyTorch), else the bound it crossed
+        (gradient 0). NaN stays NaN, with gradient 0."""
+        low = self if min is None else self.maximum(min)
+        clipped = low if max is None else low.minimum(max)
+        inside = (self >= (-math.inf if min is None else min)) & (self <= (math.inf if max is None else max))
+        return self.where(inside, clipped.detach())
 
     def relu(self) -> Tensor:
-        """max(x, 0), with gradient 0 at x = 0 (as PyTorch)."""
-        return self.where(self > 0, 0)
+        """x where x > 0, else 0 — written as "0 where x ≤ 0", so that NaN passes through with its
+        gradient, as in PyTorch; the gradient at 0 is 0."""
+        return self.where(~(self <= 0), 0)
 
     def sigmoid(self) -> Tensor:
         """1 / (1 + e^-x), computed from e^-|x| so that no exp overflows for large |x|.
@@ -324,8 +345,9 @@ class Tensor:
         return (1 / (1 + e)).where(positive, e / (1 + e))
 
     def tanh(self) -> Tensor:
-        """tanh(x) = 2·sigmoid(2x) − 1."""
-        return 2 * (2 * self).sigmoid() - 1
+        """(e^x − e^−x) / (e^x + e^−x): a primitive, since no composition of exp keeps its relative
+        accuracy near 0 (2·sigmoid(2x) − 1 gives 0 for float32 x = 1e-8)."""
+        return ops.tanh(self)
 
     def log_softmax(self, axis: int = -1) -> Tensor:
         """x − log Σ exp(x), shifted by the (constant) max so that exp never overflows."""
@@ -398,12 +420,12 @@ class Tensor:
 def operands(a: Any, b: Any, op: str, broadcast: bool = True) -> tuple[Tensor, Tensor]:
     """Both operands of a binary operation as Tensors, checked to broadcast (unless told not to).
 
-    A Python scalar takes the other side's dtype: it never promotes it, as in PyTorch.
+    A number never promotes a tensor, as in PyTorch (see ``_with_number``).
     """
     if not isinstance(a, Tensor):
-        a = _operand(a, b, op)
+        b, a = _with_number(b, a, op)
     elif not isinstance(b, Tensor):
-        b = _operand(b, a, op)
+        a, b = _with_number(a, b, op)
     if broadcast and a.shape != b.shape and not broadcastable(a.shape, b.shape):
         raise ValueError(f"{op}: shapes {a.shape} and {b.shape} do not broadcast")
     return a, b
@@ -414,10 +436,20 @@ def broadcastable(*shapes: tuple[int, ...]) -> bool:
     return all(len(set(sizes) - {1}) <= 1 for sizes in itertools.zip_longest(*map(reversed, shapes), fillvalue=1))
 
 
-def _operand(x: Any, like: Tensor, op: str) -> Tensor:
-    if isinstance(x, bool | int | float | complex) and not isinstance(x, np.generic):
-        return Tensor.wrap(np.asarray(x, dtype=np.result_type(like.dtype, x)))
-    return Tensor.wrap(as_array(x, op=op))
+def _with_number(t: Tensor, x: Any, op: str) -> tuple[Tensor, Tensor]:
+    """t and the other operand x as Tensors. A number x — a Python or numpy scalar, or a 0-d
+    array — takes t's dtype, unless it is of a higher category (bool < integer < float): then both
+    become float32 (or int64). So ``x * np.sqrt(2.0)`` stays float32 and ``labels * 0.5`` is
+    float32, as in PyTorch; anything else follows numpy."""
+    if not (isinstance(x, bool | int | float | complex | np.generic) or np.ndim(x) == 0):
+        return t, Tensor.wrap(as_array(x, op=op))
+    dtype = np.asarray(x).dtype
+    if dtype.kind not in _CATEGORY:
+        raise TypeError(f"{op}: unsupported dtype {dtype} (from {type(x).__name__} data {x!r}); "
+                        "minigrad supports bool, integer and floating-point data")
+    if _CATEGORY[dtype.kind] > _CATEGORY[t.dtype.kind]:
+        t = t.astype(DEFAULT_DTYPE if dtype.kind == "f" else np.int64)
+    return t, Tensor.wrap(np.asarray(x, dtype=t.dtype))
 
 
 def normalize_axes(axis: Axis, ndim: int, op: str) -> tuple[int, ...] | None:

@@ -4,7 +4,7 @@
 """
 
 from minigrad.ops.conv import correlate, fold, out_size, windows
-from minigrad.ops.elementwise import add, cast, div, exp, log, maximum, mul, neg, pow, where
+from minigrad.ops.elementwise import add, cast, div, exp, log, maximum, mul, neg, pow, tanh, where
 from minigrad.ops.linalg import matmul
 from minigrad.ops.primitive import Primitive, registry
 from minigrad.ops.reduce import max, sum
@@ -22,4 +22,4 @@ from minigrad.ops.shape import (
 
 __all__ = ["Primitive", "add", "broadcast_to", "cast", "concatenate", "correlate", "div", "exp", "fold",
            "getitem", "log", "matmul", "max", "maximum", "mul", "neg", "out_size", "pad", "pow", "registry",
-           "reshape", "scatter_add", "sum", "sum_to", "transpose", "unbroadcast", "where", "windows"]
+           "reshape", "scatter_add", "sum", "sum_to", "tanh", "transpose", "unbroadcast", "where", "windows"]

@@ -31,15 +31,26 @@ div: Primitive = Primitive("div", np.divide,
 neg: Primitive = Primitive("neg", np.negative,
                 lambda g, out, a: -g)
 
-pow: Primitive = Primitive("pow", np.power,
-                lambda g, out, a, b: unbroadcast(g * b * a ** (b - 1), a.shape),
-                lambda g, out, a, b: unbroadcast(g * out * a.log(), b.shape))
+def _pow_vjp_a(g: Tensor, out: Tensor, a: Tensor, b: Tensor) -> Tensor:
+    """d(aᵇ)/da = b·aᵇ⁻¹, and 0 where b = 0 (aᵇ⁻¹ would be 1/0 at a = 0; the exponent is set to 1 there)."""
+    return unbroadcast(g * b * a ** (b - 1).where(b != 0, 1), a.shape)
+
+
+def _pow_vjp_b(g: Tensor, out: Tensor, a: Tensor, b: Tensor) -> Tensor:
+    """d(aᵇ)/db = aᵇ·log a, and 0 where a = 0 (log 0 would be −inf; 1 is taken instead)."""
+    return unbroadcast(g * out * a.where(a != 0, 1).log(), b.shape)
+
+
+pow: Primitive = Primitive("pow", np.power, _pow_vjp_a, _pow_vjp_b)
 
 exp: Primitive = Primitive("exp", np.exp,
                 lambda g, out, a: g * out)
 
 log: Primitive = Primitive("log", np.log,
                 lambda g, out, a: g / a)
+
+tanh: Primitive = Primitive("tanh", np.tanh,  # a primitive for accuracy near 0 (see Tensor.tanh)
+                 lambda g, out, a: g * (1 - out * out))
 
 maximum: Primitive = Primitive("maximum", np.maximum,
                     lambda g, out, a, b: unbroadcast(g * _tied_share(a, b), a.shape),

@@ -1,0 +1,104 @@
+"""Edges where a framework can be silently wrong: NaN, signed zeros, kinks and bounds, tiny
+arguments, and the dtype of mixed operands. Expected values follow PyTorch's definitions
+(stated beside each); where PyTorch is installed the same cases are also run through it."""
+
+import math
+
+import numpy as np
+import pytest
+
+import minigrad as mg
+
+try:
+    import torch
+except ImportError:  # the comparisons with PyTorch are skipped
+    torch = None
+
+NAN = float("nan")
+
+
+def value_and_grad(fn, data, dtype="float64"):
+    x = mg.tensor(np.array(data, dtype=dtype), requires_grad=True)
+    y = fn(x)
+    y.sum().backward()
+    return y.data, x.grad.data
+
+
+def torch_value_and_grad(fn, data, dtype="float64"):
+    x = torch.tensor(np.array(data, dtype=dtype), requires_grad=True)
+    y = fn(x)
+    y.sum().backward()
+    return y.detach().numpy(), x.grad.numpy()
+
+
+CASES = [  # (name, minigrad fn, torch fn, input, expected value, expected gradient)
+    # relu: NaN passes through; the gradient is 1 where not x ≤ 0 (so at NaN), 0 at and below 0.
+    ("relu", lambda x: x.relu(), lambda x: torch.relu(x), [NAN, 0.0, -1.0, 2.0], [NAN, 0.0, 0.0, 2.0],
+     [1.0, 0.0, 0.0, 1.0]),
+    # clip: gradient 1 inside [lo, hi] including the bounds, 0 outside and at NaN; NaN stays NaN.
+    ("clip", lambda x: x.clip(1.0, 2.0), lambda x: torch.clamp(x, 1.0, 2.0), [0.5, 1.0, 1.5, 2.0, 3.0, NAN],
+     [1.0, 1.0, 1.5, 2.0, 2.0, NAN], [0.0, 1.0, 1.0, 1.0, 0.0, 0.0]),
+    ("clip min only", lambda x: x.clip(min=1.0), lambda x: torch.clamp(x, min=1.0), [0.5, 1.0, 3.0],
+     [1.0, 1.0, 3.0], [0.0, 1.0, 1.0]),
+    # x ** 0 is 1 everywhere, so its derivative is 0, also at x = 0 (b·x^(b−1) would be 0·inf).
+    ("x**0", lambda x: x ** 0, lambda x: x ** 0, [0.0, 2.0], [1.0, 1.0], [0.0, 0.0]),
+    # 0 ** b: d/db = 0^b · log 0 is taken as 0 (PyTorch masks it).
+    ("2**x at 0 base", lambda x: mg.tensor([0.0, 2.0], dtype="float64") ** x,
+     lambda x: torch.tensor([0.0, 2.0], dtype=torch.float64) ** x, [2.0, 3.0], [0.0, 8.0], [0.0, 8.0 * math.log(2)]),
+    # |x|: +0.0 at ±0 (so that 1/|x| = +inf), gradient 0 there.
+    ("abs", lambda x: x.abs(), lambda x: x.abs(), [0.0, -0.0, -2.0], [0.0, 0.0, 2.0], [0.0, 0.0, -1.0]),
+]
+
+
+@pytest.mark.parametrize(("name", "fn", "torch_fn", "data", "value", "grad"), CASES, ids=[c[0] for c in CASES])
+def test_edge_values_and_gradients(name, fn, torch_fn, data, value, grad):
+    y, g = value_and_grad(fn, data)
+    np.testing.assert_array_equal(y, value)
+    np.testing.assert_array_equal(g, grad)
+
+
+@pytest.mark.skipif(torch is None, reason="PyTorch is not installed")
+@pytest.mark.parametrize(("name", "fn", "torch_fn", "data", "value", "grad"), CASES, ids=[c[0] for c in CASES])
+def test_edges_match_pytorch(name, fn, torch_fn, data, value, grad):
+    y, g = value_and_grad(fn, data)
+    ty, tg = torch_value_and_grad(torch_fn, data)
+    np.testing.assert_array_equal(y, ty)
+    np.testing.assert_array_equal(g, tg)
+
+
+def test_abs_of_positive_zero_is_positive():
+    assert math.copysign(1.0, mg.tensor([0.0]).abs().item()) == 1.0
+    assert (1 / mg.tensor([0.0]).abs()).item() == math.inf
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("x", [1e-8, 4.7e-6, 1e-12, -3e-9, 0.3, 5.0, 30.0])
+def test_tanh_keeps_full_relative_accuracy(dtype, x):
+    got = mg.tensor(np.array([x], dtype=dtype)).tanh().item()
+    exact = math.tanh(x)
+    assert abs(got - exact) <= 2 * np.finfo(dtype).eps * abs(exact)
+
+
+def test_tanh_gradient_is_one_minus_tanh_squared():
+    assert mg.gradcheck(lambda x: x.tanh(), [mg.tensor([-2.0, 0.0, 1e-8, 3.0], dtype="float64", requires_grad=True)])
+
+
+@pytest.mark.parametrize("scalar", [np.sqrt(np.float64(2.0)), np.float64(0.5), np.array(2.0), 2.0, 3, True])
+def test_numbers_do_not_promote_a_float32_tensor(scalar):
+    x = mg.tensor([1.0, 2.0])
+    for result in (x * scalar, scalar * x, x + scalar, x - scalar, scalar / x):
+        assert result.dtype == np.float32
+
+
+def test_a_float_number_with_an_integer_tensor_gives_float32():
+    assert (mg.tensor([1, 2]) * 0.5).dtype == np.float32
+    assert (mg.tensor([1, 2]) * np.float64(0.5)).dtype == np.float32
+    assert (mg.tensor([1, 2]) * 2).dtype == np.int64
+    assert (mg.tensor([True]) + 1).dtype == np.int64
+
+
+@pytest.mark.parametrize("number", [1j, np.complex64(1 + 2j), np.array(1j)])
+def test_complex_numbers_are_refused(number):
+    x = mg.tensor([1.0, 2.0], requires_grad=True)
+    with pytest.raises(TypeError, match="mul: unsupported dtype complex"):
+        x * number
