@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import numbers
 from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 
-from minigrad.tensor import DEFAULT_DTYPE, Tensor, as_array
+from minigrad.tensor import DEFAULT_DTYPE, Tensor, as_array, is_int
 
 _generator = np.random.default_rng()
 
@@ -31,7 +30,7 @@ def tensor(data: Any, dtype: Any = None, requires_grad: bool = False, name: str 
 
 def _shape(shape: tuple, op: str) -> tuple[int, ...]:
     shape = tuple(shape[0]) if len(shape) == 1 and isinstance(shape[0], Sequence) else shape
-    if not all(isinstance(d, numbers.Integral) and d >= 0 for d in shape):
+    if not all(is_int(d) and d >= 0 for d in shape):
         raise ValueError(f"{op}: a shape is non-negative integers, got {shape}")
     return tuple(int(d) for d in shape)
 

@@ -10,14 +10,13 @@ and independent of everything else that draws random numbers.
 
 from __future__ import annotations
 
-import numbers
 from collections.abc import Iterator
 from typing import Any, Protocol
 
 import numpy as np
 
 from minigrad.creation import generator
-from minigrad.tensor import Tensor
+from minigrad.tensor import Tensor, is_int
 from minigrad.tensor_functions import stack
 
 
@@ -70,7 +69,7 @@ class DataLoader:
 
     def __init__(self, dataset: Dataset, batch_size: int = 1, shuffle: bool = False, drop_last: bool = False,
                  seed: int | None = None) -> None:
-        if not isinstance(batch_size, numbers.Integral) or batch_size < 1:
+        if not is_int(batch_size) or batch_size < 1:
             raise ValueError(f"DataLoader: batch_size must be a positive integer, got {batch_size!r}")
         if shuffle and seed is None:
             seed = int(generator().integers(2**63))

@@ -130,17 +130,19 @@ class VGG16(_FeaturesClassifier):
     last pooling layer is 212 pixels.
     """
 
-    config = (64, 64, "M", 128, 128, "M", 256, 256, 256, "M", 512, 512, 512, "M", 512, 512, 512, "M")
+    # out_channels of a 3×3 convolution, or "M" for a 2×2 max pooling
+    config: tuple[int | str, ...] = (64, 64, "M", 128, 128, "M", 256, 256, 256, "M", 512, 512, 512, "M",
+                                     512, 512, 512, "M")
 
     def __init__(self, num_classes: int = 1000) -> None:
         layers: list[nn.Module] = []
         channels = 3
         for v in self.config:
-            if v == "M":
-                layers.append(nn.MaxPool2d(2, stride=2))
-            else:
+            if isinstance(v, int):
                 layers += [nn.Conv2d(channels, v, 3, padding=1), nn.ReLU()]
                 channels = v
+            else:  # "M"
+                layers.append(nn.MaxPool2d(2, stride=2))
         super().__init__(nn.Sequential(*layers), _fully_connected(512 * 7 * 7, num_classes))
 
 

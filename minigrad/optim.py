@@ -20,12 +20,12 @@ import math
 import numbers
 from collections.abc import Iterable
 from types import SimpleNamespace
-from typing import Any
+from typing import Any, TypeGuard
 
 import numpy as np
 
 from minigrad.state import no_grad
-from minigrad.tensor import Tensor
+from minigrad.tensor import Tensor, is_int
 
 ParamsArg = Iterable[Tensor] | Iterable[dict[str, Any]]
 
@@ -45,7 +45,7 @@ class Optimizer:
         self.defaults = defaults
         self.param_groups: list[dict[str, Any]] = []
         self.state: dict[Tensor, dict[str, Any]] = {}
-        groups = list(params)
+        groups: list[Any] = list(params)  # Tensors, or dicts that add_param_group checks
         if not groups:
             raise ValueError(f"{name}: got an empty parameter list")
         for group in groups if isinstance(groups[0], dict) else [{"params": groups}]:
@@ -196,7 +196,7 @@ class Adam(Optimizer):
         _check_at_least(self, group, "eps", 0.0)
         _check_at_least(self, group, "weight_decay", 0.0)
         betas = group["betas"]
-        if len(betas) != 2 or not all(isinstance(b, numbers.Real) and 0 <= b < 1 for b in betas):
+        if len(betas) != 2 or not all(_is_real(b) and 0 <= b < 1 for b in betas):
             raise ValueError(f"{type(self).__name__}: betas must be two numbers in [0, 1), got {betas}")
 
     def _update(self, p: np.ndarray, g: np.ndarray, state: dict[str, Any], group: dict[str, Any]) -> None:
@@ -238,9 +238,9 @@ class StepLR:
     """
 
     def __init__(self, optimizer: Optimizer, step_size: int, gamma: float = 0.1) -> None:
-        if not isinstance(step_size, numbers.Integral) or step_size < 1:
+        if not is_int(step_size) or step_size < 1:
             raise ValueError(f"StepLR: step_size must be a positive integer, got {step_size!r}")
-        if not isinstance(gamma, numbers.Real) or gamma <= 0:
+        if not _is_real(gamma) or gamma <= 0:
             raise ValueError(f"StepLR: gamma must be a positive number, got {gamma!r}")
         self.optimizer, self.step_size, self.gamma = optimizer, int(step_size), float(gamma)
         self.base_lrs = [float(g["lr"]) for g in optimizer.param_groups]
@@ -281,9 +281,14 @@ def _check_parameter(p: Any, name: str) -> None:
                          f"{p.op.name} (optimize the tensors it was computed from, or detach() it)")
 
 
+def _is_real(x: object) -> TypeGuard[float]:
+    """``isinstance(x, numbers.Real)``, in a form mypy follows (it does not count float and int as Reals)."""
+    return isinstance(x, numbers.Real)
+
+
 def _check_at_least(optimizer: Optimizer, group: dict[str, Any], key: str, low: float) -> None:
     value = group[key]
-    if not isinstance(value, numbers.Real) or isinstance(value, bool) or not value >= low:
+    if not _is_real(value) or isinstance(value, bool) or not value >= low:
         raise ValueError(f"{type(optimizer).__name__}: invalid {key} {value!r} (must be a number >= {low})")
 
 

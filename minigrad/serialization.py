@@ -30,7 +30,7 @@ def save(obj: Any, path: str | os.PathLike) -> None:
 
 def _write_npz(path: str, arrays: dict[str, np.ndarray]) -> None:
     with open(path, "wb") as f:  # a file object: np.savez would add .npz to a name that lacks it
-        np.savez(f, **arrays)
+        np.savez(f, **arrays)  # type: ignore[arg-type]  # mypy fears a key 'allow_pickle'; keys are numbers and _TREE
 
 
 def load(path: str | os.PathLike) -> Any:

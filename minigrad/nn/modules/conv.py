@@ -103,6 +103,7 @@ class ConvTranspose2d(_Conv):
     """
 
     transposed = True
+    padding: tuple[int, ...]  # never 'valid' or 'same': __init__ refuses strings
 
     def __init__(self, in_channels: int, out_channels: int, kernel_size: IntOrTuple, stride: IntOrTuple = 1,
                  padding: IntOrTuple = 0, output_padding: IntOrTuple = 0, groups: int = 1, bias: bool = True,

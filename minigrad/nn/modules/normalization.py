@@ -21,6 +21,9 @@ class _BatchNorm(Module):
 
     layouts: tuple[int, ...] = ()
     layout = ""
+    running_mean: Tensor | None
+    running_var: Tensor | None
+    num_batches_tracked: Tensor | None
 
     def __init__(self, num_features: int, eps: float = 1e-5, momentum: float | None = 0.1, affine: bool = True,
                  track_running_stats: bool = True) -> None:
@@ -43,7 +46,7 @@ class _BatchNorm(Module):
         if x.shape[1] != self.num_features:
             raise ValueError(f"{layer}: expected {self.num_features} channels (num_features), got input {x.shape}")
         momentum = self.momentum
-        if self.training and self.track_running_stats:
+        if self.training and self.track_running_stats and self.num_batches_tracked is not None:
             self.num_batches_tracked.data += 1
             if momentum is None:
                 momentum = 1.0 / self.num_batches_tracked.item()
