@@ -11,13 +11,11 @@ Both give TensorDatasets of images (N, 1, H, W) float32 in [0, 1] and int64 labe
 from __future__ import annotations
 
 import math
-import numbers
-from typing import TypeGuard
 
 import numpy as np
 
 from minigrad.data import TensorDataset
-from minigrad.tensor import Tensor, is_int
+from minigrad.tensor import Tensor, is_int, is_real
 
 
 def digits(test_size: float = 0.2, seed: int = 0) -> tuple[TensorDataset, TensorDataset]:
@@ -28,7 +26,7 @@ def digits(test_size: float = 0.2, seed: int = 0) -> tuple[TensorDataset, Tensor
     the test set, so both sets have the class proportions of the whole. The same seed gives
     the same split. Images keep their original order within each set.
     """
-    if not _is_real(test_size) or not 0 < test_size < 1:
+    if not is_real(test_size) or not 0 < test_size < 1:
         raise ValueError(f"digits: test_size is the test set's fraction, in (0, 1); got {test_size!r}")
     try:
         from sklearn.datasets import load_digits
@@ -66,7 +64,7 @@ def bars(n: int = 1000, size: int = 12, seed: int = 0, noise: float = 0.1, orien
     _check_int(n, 1, "n")
     _check_int(size, 3, "size")
     _check_int(orientations, 2, "orientations")
-    if not _is_real(noise) or not noise >= 0:
+    if not is_real(noise) or not noise >= 0:
         raise ValueError(f"bars: noise is a standard deviation, >= 0; got {noise!r}")
     rng = np.random.default_rng(seed)
     labels = rng.permutation(np.arange(n) % orientations)
@@ -84,8 +82,3 @@ def bars(n: int = 1000, size: int = 12, seed: int = 0, noise: float = 0.1, orien
 def _check_int(value: int, low: int, name: str) -> None:
     if not is_int(value) or value < low:
         raise ValueError(f"bars: {name} must be an integer >= {low}, got {value!r}")
-
-
-def _is_real(x: object) -> TypeGuard[float]:
-    """``isinstance(x, numbers.Real)``, in a form mypy follows (it does not count float and int as Reals)."""
-    return isinstance(x, numbers.Real)

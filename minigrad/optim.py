@@ -17,15 +17,14 @@ its own hyperparameters: ``SGD([{"params": body}, {"params": head, "lr": 0.01}],
 from __future__ import annotations
 
 import math
-import numbers
 from collections.abc import Iterable
 from types import SimpleNamespace
-from typing import Any, TypeGuard
+from typing import Any
 
 import numpy as np
 
 from minigrad.state import no_grad
-from minigrad.tensor import Tensor, is_int
+from minigrad.tensor import Tensor, is_int, is_real
 
 ParamsArg = Iterable[Tensor] | Iterable[dict[str, Any]]
 
@@ -196,7 +195,7 @@ class Adam(Optimizer):
         _check_at_least(self, group, "eps", 0.0)
         _check_at_least(self, group, "weight_decay", 0.0)
         betas = group["betas"]
-        if len(betas) != 2 or not all(_is_real(b) and 0 <= b < 1 for b in betas):
+        if len(betas) != 2 or not all(is_real(b) and 0 <= b < 1 for b in betas):
             raise ValueError(f"{type(self).__name__}: betas must be two numbers in [0, 1), got {betas}")
 
     def _update(self, p: np.ndarray, g: np.ndarray, state: dict[str, Any], group: dict[str, Any]) -> None:
@@ -240,7 +239,7 @@ class StepLR:
     def __init__(self, optimizer: Optimizer, step_size: int, gamma: float = 0.1) -> None:
         if not is_int(step_size) or step_size < 1:
             raise ValueError(f"StepLR: step_size must be a positive integer, got {step_size!r}")
-        if not _is_real(gamma) or gamma <= 0:
+        if not is_real(gamma) or gamma <= 0:
             raise ValueError(f"StepLR: gamma must be a positive number, got {gamma!r}")
         self.optimizer, self.step_size, self.gamma = optimizer, int(step_size), float(gamma)
         self.base_lrs = [float(g["lr"]) for g in optimizer.param_groups]
@@ -281,14 +280,9 @@ def _check_parameter(p: Any, name: str) -> None:
                          f"{p.op.name} (optimize the tensors it was computed from, or detach() it)")
 
 
-def _is_real(x: object) -> TypeGuard[float]:
-    """``isinstance(x, numbers.Real)``, in a form mypy follows (it does not count float and int as Reals)."""
-    return isinstance(x, numbers.Real)
-
-
 def _check_at_least(optimizer: Optimizer, group: dict[str, Any], key: str, low: float) -> None:
     value = group[key]
-    if not _is_real(value) or isinstance(value, bool) or not value >= low:
+    if not is_real(value) or isinstance(value, bool) or not value >= low:
         raise ValueError(f"{type(optimizer).__name__}: invalid {key} {value!r} (must be a number >= {low})")
 
 

@@ -474,6 +474,12 @@ def is_int(x: Any) -> TypeGuard[int]:
     return type(x) is int or isinstance(x, numbers.Integral)
 
 
+def is_real(x: Any) -> TypeGuard[float]:
+    """A real number (Python's or numpy's, integers and bools included), in a form mypy follows
+    (it does not count float and int as ``numbers.Real``)."""
+    return isinstance(x, numbers.Real)
+
+
 def _one_axis(axis: int | None, ndim: int, op: str) -> int | None:
     return None if axis is None else normalize_axis(axis, ndim, op)
 

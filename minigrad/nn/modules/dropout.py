@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-import numbers
-from typing import TypeGuard
-
 from minigrad.nn import functional as F
 from minigrad.nn.modules.module import Module
-from minigrad.tensor import Tensor
+from minigrad.tensor import Tensor, is_real
 
 
 class Dropout(Module):
@@ -16,7 +13,7 @@ class Dropout(Module):
 
     def __init__(self, p: float = 0.5) -> None:
         super().__init__()
-        if not _is_real(p) or not 0 <= p <= 1:
+        if not is_real(p) or not 0 <= p <= 1:
             raise ValueError(f"Dropout: p must be a probability in [0, 1], got {p!r}")
         self.p = p
 
@@ -25,8 +22,3 @@ class Dropout(Module):
 
     def extra_repr(self) -> str:
         return f"p={self.p}"
-
-
-def _is_real(x: object) -> TypeGuard[float]:
-    """``isinstance(x, numbers.Real)``, in a form mypy follows (it does not count float and int as Reals)."""
-    return isinstance(x, numbers.Real)
