@@ -22,7 +22,7 @@ TF = torch.nn.functional
 EXAMPLES = int(os.environ.get("MINIGRAD_FUZZ_EXAMPLES", "25"))
 FUZZ = settings(max_examples=EXAMPLES, deadline=None, derandomize=EXAMPLES <= 100,
                 suppress_health_check=[HealthCheck.too_slow])
-TOLERANCE = {"float64": dict(rtol=1e-9, atol=1e-10), "float32": dict(rtol=2e-4, atol=2e-5)}
+TOLERANCE = {"float64": {"rtol": 1e-9, "atol": 1e-10}, "float32": {"rtol": 2e-4, "atol": 2e-5}}
 dtypes = st.sampled_from(["float64", "float32"])
 
 # ---- programs of elementwise operations, reductions and reshapes
@@ -151,8 +151,8 @@ def conv_cases(draw):
     stride, dilation = (draw(st.integers(1, 2)), draw(st.integers(1, 2))), (draw(st.integers(1, 2)),) * 2
     padding = (draw(st.integers(0, 2)), draw(st.integers(0, 1)))
     size = tuple(dl * (kk - 1) + 1 + draw(st.integers(0, 4)) for kk, dl in zip(k, dilation, strict=True))
-    return (draw(st.integers(1, 3)), c, *size), (o, c // groups, *k), dict(stride=stride, padding=padding,
-                                                                          dilation=dilation, groups=groups)
+    return (draw(st.integers(1, 3)), c, *size), (o, c // groups, *k), {"stride": stride, "padding": padding,
+                                                                          "dilation": dilation, "groups": groups}
 
 
 @FUZZ
@@ -172,7 +172,7 @@ def pool_cases(draw):
     stride = draw(st.integers(1, 3))
     padding = draw(st.integers(0, k // 2))
     size = (draw(st.integers(1, 2)), draw(st.integers(1, 2)), k + draw(st.integers(0, 4)), k + draw(st.integers(0, 4)))
-    return size, dict(kernel_size=k, stride=stride, padding=padding)
+    return size, {"kernel_size": k, "stride": stride, "padding": padding}
 
 
 @FUZZ
