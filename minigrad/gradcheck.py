@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from minigrad.autograd import grad
+from minigrad.autograd import grad, topological_order
 from minigrad.tensor import Tensor
 from minigrad.tensor_functions import concatenate
 
@@ -95,14 +95,7 @@ def _analytical_jacobians(out: Tensor, diff: list[Tensor]) -> list[np.ndarray]:
 
 def primitives_in(out: Tensor) -> list[str]:
     """Names of the primitives in the graph that produced ``out``."""
-    names, seen, stack = set(), set(), [out]
-    while stack:
-        t = stack.pop()
-        if t.op is not None and t not in seen:
-            seen.add(t)
-            names.add(t.op.name)
-            stack.extend(t.inputs)
-    return sorted(names)
+    return sorted({t.op.name for t in topological_order([out]) if t.op is not None})
 
 
 def gradcheck(fn: Callable[..., Any], inputs: Tensor | Sequence[Tensor], eps: float = 1e-6,

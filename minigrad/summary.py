@@ -48,6 +48,7 @@ are input (not padding).
 
 from __future__ import annotations
 
+import functools
 import math
 import numbers
 from collections.abc import Iterator, Sequence
@@ -57,6 +58,7 @@ from fractions import Fraction
 from typing import Any
 
 from minigrad import nn
+from minigrad.autograd import topological_order
 from minigrad.creation import zeros
 from minigrad.state import enable_grad
 from minigrad.tensor import Tensor
@@ -160,8 +162,7 @@ def _leaf_calls(model: nn.Module, record: Any) -> Iterator[None]:
         for path, module in model.named_modules():
             if next(module.children(), None) is None:
                 name = path or type(module).__name__  # a model that is a single layer
-                removers.append(module.register_forward_hook(
-                    lambda m, inputs, output, name=name: record(name, m, inputs, output)))
+                removers.append(module.register_forward_hook(functools.partial(record, name)))
         yield
     finally:
         for remove in removers:
@@ -191,28 +192,23 @@ class _Recorder:
                              _macs(module, x, output), _note(module, x)))
 
     def _geometry_of(self, t: Tensor) -> Geometry | None:
-        """The geometry of ``t``, or the largest among the known tensors it was computed from."""
-        found, seen, stack = [], {t}, [t]
-        while stack:
-            u = stack.pop()
-            if u in self.geometry:
-                found.append(self.geometry[u])
-                continue
-            for v in u.inputs:
-                if v not in seen:
-                    seen.add(v)
-                    stack.append(v)
+        """The geometry of ``t``, or the largest among the known tensors it was computed from
+        (the walk back from ``t`` stops at each tensor whose geometry is known)."""
+        walked = topological_order([t], lambda u: () if u in self.geometry else u.inputs)
+        found = [self.geometry[u] for u in walked if u in self.geometry]
         return _merge(found) if found else None
 
 
 def _merge(geometries: list[Geometry | None]) -> Geometry | None:
     """A tensor computed from several: unknown if any is, whole if any is, else the largest field."""
-    if not geometries or any(g is None for g in geometries) or len({len(g.field) for g in geometries}) > 1:
+    known = [g for g in geometries if g is not None]
+    if not known or len(known) < len(geometries) or len({len(g.field) for g in known}) > 1:
         return None
-    field = tuple(max(axis) for axis in zip(*(g.field for g in geometries), strict=True))
-    if any(g.jump is None for g in geometries):
+    field = tuple(max(axis) for axis in zip(*(g.field for g in known), strict=True))
+    jumps = [g.jump for g in known if g.jump is not None]
+    if len(jumps) < len(known):
         return Geometry(field, None)
-    return Geometry(field, tuple(max(axis) for axis in zip(*(g.jump for g in geometries), strict=True)))
+    return Geometry(field, tuple(max(axis) for axis in zip(*jumps, strict=True)))
 
 
 # ---- geometry arithmetic
@@ -225,6 +221,7 @@ def _layer_geometry(module: nn.Module, g: Geometry | None, x: Tensor | None, out
                     spatial: tuple[int, ...]) -> Geometry | None:
     if g is None or g.jump is None:
         return g
+    jump = g.jump
     if isinstance(module, _MIXING):
         return Geometry(tuple(Fraction(n) for n in spatial), None)
     if isinstance(module, (*_WINDOWED, nn.ConvTranspose2d)):
@@ -232,24 +229,25 @@ def _layer_geometry(module: nn.Module, g: Geometry | None, x: Tensor | None, out
         if len(k) != len(g.field):
             return None
         if isinstance(module, nn.ConvTranspose2d):
-            return _transposed(g, k, s, d)
-        return Geometry(tuple(r + (dk * (kk - 1)) * j for r, j, kk, dk in zip(g.field, g.jump, k, d, strict=True)),
-                        tuple(j * sk for j, sk in zip(g.jump, s, strict=True)))
+            return _transposed(g.field, jump, k, s, d)
+        return Geometry(tuple(r + (dk * (kk - 1)) * j for r, j, kk, dk in zip(g.field, jump, k, d, strict=True)),
+                        tuple(j * sk for j, sk in zip(jump, s, strict=True)))
     same_grid = x is not None and x.ndim == out.ndim and x.shape[2:] == out.shape[2:]
     return g if same_grid else None
 
 
-def _transposed(g: Geometry, k: tuple, s: tuple, d: tuple) -> Geometry:
+def _transposed(field_in: tuple[Fraction, ...], jump: tuple[Fraction, ...], k: tuple, s: tuple, d: tuple) -> Geometry:
     field = []
-    for r, j, kk, sk, dk in zip(g.field, g.jump, k, s, d, strict=True):
+    for r, j, kk, sk, dk in zip(field_in, jump, k, s, d, strict=True):
         common = math.gcd(dk, sk)
         taps = -(-kk * common // sk)  # at most ⌈k·g / s⌉ taps reach one output, d/g inputs apart
         field.append(Fraction(math.ceil(r + (taps - 1) * Fraction(dk, common) * j)))
-    return Geometry(tuple(field), tuple(j / sk for j, sk in zip(g.jump, s, strict=True)))
+    return Geometry(tuple(field), tuple(j / sk for j, sk in zip(jump, s, strict=True)))
 
 
-def _window(module: nn.Module, n: int) -> tuple[tuple[int, ...], ...]:
-    """(kernel, stride, padding, dilation) of a sliding-window layer, one int per axis."""
+def _window(module: Any, n: int) -> tuple[tuple[int, ...], ...]:
+    """(kernel, stride, padding, dilation) of a sliding-window layer (any module with a
+    ``kernel_size``), one int per axis."""
     k = _ints(module.kernel_size, n)
     s = _ints(getattr(module, "stride", None) or k, n)
     d = _ints(getattr(module, "dilation", 1), n)
@@ -269,7 +267,7 @@ def _ints(value: int | Sequence[int], n: int) -> tuple[int, ...]:
 def _macs(module: nn.Module, x: Tensor | None, out: Tensor) -> int:
     if isinstance(module, nn.Linear):
         return out.numel() * module.in_features
-    if isinstance(module, nn.ConvTranspose2d):
+    if isinstance(module, nn.ConvTranspose2d) and x is not None:
         return x.numel() * module.out_channels // module.groups * math.prod(_ints(module.kernel_size, 2))
     if isinstance(module, _CONVOLUTIONS):
         kernel = _ints(module.kernel_size, out.ndim - 2)

@@ -189,9 +189,15 @@ def test_parameters_are_named_by_attribute_path():
                                                           "head"]
     assert [name for name, _ in net.named_children()] == ["features", "head"]
     assert list(net.children()) == [net.features, net.head]
-    assert net.head.weight.name == "weight"  # the attribute name, until the outermost module is called
-    net(mg.randn(2, 1, 4, 4))
     assert [p.name for p in net.parameters()] == [name for name, _ in net.named_parameters()]
+
+
+def test_a_parameter_is_named_by_the_first_call_of_its_module():
+    net = Net()
+    assert net.head.weight.name is None  # registering names nothing: the path is not known yet
+    assert [p.name for p in net.parameters()] == [None] * 7  # parameters() names nothing either
+    net(mg.randn(2, 1, 4, 4))
+    assert [p.name for p in net.parameters()] == [name for name, _ in Net().named_parameters()]
 
 
 def test_parameter_is_a_float_leaf_that_requires_grad():
@@ -429,12 +435,83 @@ def test_paths_are_relative_to_the_outermost_module_called():
     net = Net()
     out = net.head(mg.randn(1, 8))  # called on its own: it is the outermost module
     assert out.annotations[0].path == "Linear" and net.head.weight.name == "weight"
-    net(mg.randn(1, 1, 4, 4))
-    assert net.head.weight.name == "head.weight"
-    net.head = nn.Linear(8, 3)  # assigning a submodule renames on the next call
+    out = net(mg.randn(1, 1, 4, 4))
+    assert [r.path for r in out.inputs[0].annotations] == ["Net", "head"]
+    assert net.head.weight.name == "weight" and net.features[0].weight.name == "features.0.weight"
+    net.head = nn.Linear(8, 3)  # a new submodule is named by its first call
     out = net(mg.randn(1, 1, 4, 4))
     assert net.head.weight.name == "head.weight"
     assert [r.path for r in out.inputs[0].annotations] == ["Net", "head"]
+
+
+def paths_of(module, out):
+    """The paths of ``module``'s calls that made nodes of out's graph."""
+    return {t.annotations[-1].path for t in graph_of(out) if t.op is not None and t.annotations[-1].module is module}
+
+
+def test_a_shared_layer_keeps_the_names_its_first_model_gave():
+    shared = nn.Linear(3, 3)
+    first, second = nn.Sequential(shared, nn.ReLU()), nn.Sequential(nn.ReLU(), nn.ReLU(), shared)
+    x = mg.randn(2, 3)
+    for _ in range(3):  # neither repeated calls nor the other model rename it
+        a, b = first(x), second(x)
+        assert (shared.weight.name, shared.bias.name) == ("0.weight", "0.bias")
+        assert paths_of(shared, a) == {"0"} and paths_of(shared, b) == {"2"}
+    assert [name for name, _ in second.named_parameters()] == ["2.weight", "2.bias"]  # paths, not names
+    assert shared.weight.name == "0.weight"
+
+
+def test_named_parameters_names_what_no_call_has_named():
+    net = Net()
+    net.head.weight.name = "mine"  # a name the user gave is kept
+    assert dict(net.named_parameters())["head.weight"] is net.head.weight
+    net(mg.randn(1, 1, 4, 4))
+    assert net.head.weight.name == "mine" and net.head.bias.name == "head.bias" and net.scale.name == "scale"
+
+
+def test_a_layer_called_through_a_container_without_forward_gets_its_full_path():
+    class Blocks(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.blocks = nn.ModuleList([nn.Linear(2, 2), nn.Linear(2, 2)])
+
+        def forward(self, x):
+            for block in self.blocks:  # ModuleList is never called: its children are called from here
+                x = block(x)
+            return x
+
+    net = Blocks()
+    out = net(mg.randn(1, 2))
+    assert [r.path for r in out.annotations] == ["Blocks", "blocks.1"]
+    assert net.blocks[1].weight.name == "blocks.1.weight"
+
+
+def test_threads_running_two_models_see_their_own_paths():
+    import threading
+
+    models = [Net(), nn.Sequential(nn.Linear(3, 4), nn.Sequential(nn.ReLU(), nn.Linear(4, 2)))]
+    inputs = [mg.randn(1, 1, 4, 4), mg.randn(1, 3)]
+    expected = [{("Net",), ("Net", "features", "features.0"), ("Net", "features", "features.1"),
+                 ("Net", "features", "features.2"), ("Net", "head")},
+                {("Sequential", "0"), ("Sequential", "1", "1.0"), ("Sequential", "1", "1.1")}]
+    wrong = []
+    start = threading.Barrier(2)
+
+    def run(i):
+        start.wait()
+        for _ in range(200):
+            out = models[i](inputs[i])
+            paths = {tuple(r.path for r in t.annotations) for t in graph_of(out) if t.op is not None}
+            if paths != expected[i]:
+                wrong.append((i, paths))
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert wrong == []
+    assert [p.name for p in models[1].parameters()] == ["0.weight", "0.bias", "1.1.weight", "1.1.bias"]
 
 
 def test_a_module_built_inside_forward_gets_its_class_name():

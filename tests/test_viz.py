@@ -162,14 +162,34 @@ def test_micrograd_expression_nodes_labels_values_and_edges() -> None:
                                        if p.nodes[a_]["class"] != "op")
 
 
-def test_freed_values_are_marked_and_leaves_keep_theirs() -> None:
+def test_a_freed_graph_shows_its_last_op_and_says_what_freed_the_rest() -> None:
     out = micrograd_expression()
-    out.backward()  # no retain_graph: the intermediates' arrays are let go
+    out.backward()  # no retain_graph: every node lets go of its inputs
     p = parse(to_dot(out, values=True, grads=True))
-    freed = [i for i, n in p.nodes.items() if "values freed by backward()" in n["text"]]
-    assert len(freed) == 4  # a·b, a·b + c, and where's two constants
-    assert p.nodes[p.titled("a")]["text"].endswith("2\ngrad -3")
-    assert p.nodes[p.titled("out")]["text"].endswith("4")
+    (freed,) = p.kinds("freed")
+    assert p.nodes[freed]["text"] == ("inputs freed by backward()\ndraw before backward(),\n"
+                                      "or call backward(retain_graph=True)")
+    assert p.outputs(freed) == [p.titled("where")] and p.inputs(p.titled("where")) == [freed]
+    assert p.nodes[p.titled("out")]["text"].endswith("4")  # the output keeps its own value
+    assert len(p.nodes) == 3  # nothing below the freed mark: a, b and c are no longer reachable
+
+
+def test_a_freed_mark_stays_beside_a_collapsed_layer() -> None:
+    out = sequential_cnn()
+    out.sum().backward()
+    dot = to_dot(out, collapse=True, group_modules=True)
+    p = parse(dot)
+    (freed,) = p.kinds("freed")
+    assert [p.nodes[i]["text"].split("\n")[0] for i in p.outputs(freed)] == ["4"]  # feeds the Linear's box
+    assert "class=freed" in cluster_body(dot, "Sequential") and cluster_titles(dot) == ["Sequential"]
+
+
+def test_a_new_graph_on_a_freed_one_draws_its_own_ops() -> None:
+    out = micrograd_expression()
+    out.backward()
+    p = parse(to_dot(out * 2, group_modules=True))
+    assert [p.nodes[i]["text"].split("\n")[0] for i in p.kinds("op")] == ["where", "mul"]
+    assert p.kinds("freed") and p.inputs(p.kinds("freed")[0]) == []
 
 
 def test_big_tensors_show_a_summary_and_small_ones_every_value() -> None:
@@ -253,6 +273,14 @@ def test_group_modules_clusters_nodes_by_module_call() -> None:
     conv = cluster_body(dot, "0 · Conv2d")
     assert "0.weight" in conv and "0.bias" in conv  # parameters are drawn in the call that uses them
     assert dot.index("<b>x</b>") < dot.index("Sequential")  # the input is outside every call
+
+
+def test_tags_other_than_module_calls_are_not_clusters() -> None:
+    from minigrad.state import annotate
+
+    with annotate("a tag of the user's"):  # recorded on every tensor beside the Module calls
+        dot = to_dot(sequential_cnn(), group_modules=True)
+    assert cluster_titles(dot) == ["Sequential", "0 · Conv2d", "1 · ReLU", "2 · MaxPool2d", "3 · Flatten", "4 · Linear"]
 
 
 def test_collapse_draws_each_layer_as_one_box() -> None:

@@ -7,10 +7,12 @@
 from __future__ import annotations
 
 import warnings
+from collections.abc import Callable
 from typing import Any
 
 import graphviz
 
+from minigrad.nn.modules.module import ModuleCall
 from minigrad.tensor import Tensor
 from minigrad.viz import labels
 from minigrad.viz.graph import TENSOR_KINDS, Graph, Node, build
@@ -26,6 +28,7 @@ STYLES: dict[str, dict[str, str]] = {
     "intermediate": {"shape": "box", "style": "rounded,filled", "fillcolor": "#ffffff", "color": "#616161"},
     "saved": {"shape": "box", "style": "rounded,filled,dashed", "fillcolor": "#f3e8f7", "color": "#7b4f9d"},
     "op": {"shape": "ellipse", "style": "filled", "fillcolor": "#ffe0b2", "color": "#e65100"},
+    "freed": {"shape": "note", "style": "filled,dashed", "fillcolor": "#f5f5f5", "color": "#757575", "fontsize": "9"},
     "layer": {"shape": "box3d", "style": "filled", "fillcolor": "#e3e7f7", "color": "#3949ab"},
     "summary": {"shape": "note", "style": "filled", "fillcolor": "#fdecea", "color": "#c62828"},
 }
@@ -37,10 +40,13 @@ LEGEND = {
     "intermediate": "intermediate result",
     "saved": "forward tensor the VJPs use",
     "op": "primitive op",
+    "freed": "inputs freed by backward()",
     "layer": "Module call, collapsed",
     "root": "output",
 }
 CLUSTER_FILLS = ("#f5f7fc", "#eaeef8", "#dfe5f4")
+FREED_LABEL = ("<<b>inputs freed by backward()</b><br/>draw before backward(),<br/>"
+               "or call backward(retain_graph=True)>")
 
 
 def to_dot(root: Tensor, *, values: bool = False, grads: bool = False, backward: bool = False,
@@ -88,7 +94,11 @@ def digraph(caller: str, root: Tensor, *, values: bool, grads: bool, backward: b
     def add(container: graphviz.Digraph, node: Node) -> None:
         container.node(ids[node], **_attributes(node, values, grads, collapse))
 
-    _add_nodes(dot, graph.nodes, 0 if group_modules else None, add)
+    if group_modules:
+        _add_clusters(dot, graph.nodes, 0, add)
+    else:
+        for node in graph.nodes:
+            add(dot, node)
     for a, b, label in graph.edges:
         dot.edge(ids[a], ids[b], label=f" {label}" if label else None)
     dot.node("legend", label=_legend(graph), shape="plain", fontsize="9")
@@ -114,12 +124,13 @@ def _warn_if_cut(caller: str, graph: Graph, max_nodes: int | None, collapse: boo
                       f"summary node for the other {summary.hidden}{advice}", stacklevel=4)
 
 
-def _add_nodes(dot: graphviz.Digraph, nodes: list[Node], depth: int | None, add: Any) -> None:
-    """Adds the nodes; with a depth, those made inside a Module call go in a cluster per call, nested."""
-    calls: dict[int, tuple[Any, list[Node]]] = {}
+def _add_clusters(dot: graphviz.Digraph, nodes: list[Node], depth: int,
+                  add: Callable[[graphviz.Digraph, Node], None]) -> None:
+    """Adds the nodes; those made inside a Module call (below ``depth`` calls) go in a cluster per call, nested."""
+    calls: dict[int, tuple[ModuleCall, list[Node]]] = {}
     for n in nodes:
-        if depth is not None and len(n.scope) > depth:
-            calls.setdefault(n.scope[depth].call, (n.scope[depth], []))[1].append(n)
+        if len(n.calls) > depth:
+            calls.setdefault(n.calls[depth].call, (n.calls[depth], []))[1].append(n)
         else:
             add(dot, n)
     for key, (call, members) in calls.items():
@@ -128,7 +139,7 @@ def _add_nodes(dot: graphviz.Digraph, nodes: list[Node], depth: int | None, add:
             title = f"<<b>{labels.escape(call.path)}</b>" + (f" · {labels.escape(kind)}>" if kind != call.path else ">")
             cluster.attr(label=title, style="rounded,filled", fillcolor=CLUSTER_FILLS[depth % len(CLUSTER_FILLS)],
                          color="#9fa8da", fontname="Helvetica", fontsize="11", labeljust="l")
-            _add_nodes(cluster, members, depth + 1, add)
+            _add_clusters(cluster, members, depth + 1, add)
 
 
 def _attributes(node: Node, values: bool, grads: bool, collapse: bool) -> dict[str, str]:
@@ -137,32 +148,31 @@ def _attributes(node: Node, values: bool, grads: bool, collapse: bool) -> dict[s
     attrs["class"] = node.kind + (" root" if node.root else "")
     if node.root:
         attrs |= ROOT_STYLE
-    t = node.tensor
-    if node.kind == "op":
-        attrs["label"] = labels.op_label(t.op, t.params)
-        attrs["tooltip"] = labels.op_tooltip(t.op, t.params)
-    elif node.kind == "layer":
-        attrs["label"] = labels.layer_label(node.call.path, _describe(node.call.module),
-                                            [o.tensor.shape for o in node.outputs],
-                                            sum(p.numel() for p in node.call.module.parameters()))
-        attrs["tooltip"] = " ".join(repr(node.call.module).split())
-    elif node.kind == "summary":
+    t, call = node.tensor, node.call
+    if node.kind == "summary":
         advice = "a larger max_nodes" if collapse else "collapse=True or a larger max_nodes"
         attrs["label"] = f"<<b>… {node.hidden:,} more nodes</b><br/>use {advice}>"
-    else:
-        attrs["label"] = _tensor_label(node, values, grads)
+    elif call is not None:  # a layer
+        attrs["label"] = labels.layer_label(call.path, _describe(call.module),
+                                            [o.tensor.shape for o in node.outputs if o.tensor is not None],
+                                            sum(p.numel() for p in call.module.parameters()))
+        attrs["tooltip"] = " ".join(repr(call.module).split())
+    elif node.kind == "freed":
+        attrs["label"] = FREED_LABEL
+    elif t is not None and t.op is not None and node.kind == "op":
+        attrs["label"] = labels.op_label(t.op, t.params)
+        attrs["tooltip"] = labels.op_tooltip(t.op, t.params)
+    elif t is not None:
+        attrs["label"] = _tensor_label(node, t, values, grads)
     return attrs
 
 
-def _tensor_label(node: Node, values: bool, grads: bool) -> str:
-    t = node.tensor
+def _tensor_label(node: Node, t: Tensor, values: bool, grads: bool) -> str:
     title = node.caption or t.name
-    scalar_constant = node.kind == "constant" and t.numel() <= 1 and not node.freed
+    scalar_constant = node.kind == "constant" and t.numel() <= 1
     if scalar_constant:
         title = labels.values_text(t.data)  # a scalar constant is its value
-    shown = None
-    if values and not scalar_constant:
-        shown = "values freed by backward()" if node.freed else labels.values_text(t.data)
+    shown = labels.values_text(t.data) if values and not scalar_constant else None
     grad = None
     if grads and t.grad is not None:
         text = labels.values_text(t.grad.data)

@@ -4,20 +4,22 @@
 and one per primitive application, with edges in data-flow order (inputs → op → output).
 The options then reshape that graph: ``backward`` draws the gradients that backward
 computes instead of the root, ``collapse`` folds each layer's nodes into one box, and
-``max_nodes`` replaces what does not fit by one summary node. How nodes are labelled and
-coloured is decided elsewhere (``labels.py``, ``dot.py``).
+``max_nodes`` replaces what does not fit by one summary node. A node whose graph an earlier
+backward freed (it keeps its primitive but no longer its inputs) gets a "freed" node as its
+only input. How nodes are labelled and coloured is decided elsewhere (``labels.py``, ``dot.py``).
 """
 
 from __future__ import annotations
 
 import heapq
 from collections import defaultdict
+from collections.abc import Container
 from dataclasses import dataclass, field
-from typing import Any
 
 import numpy as np
 
 from minigrad import autograd
+from minigrad.nn.modules.module import ModuleCall, module_calls
 from minigrad.tensor import Tensor
 from minigrad.viz.labels import input_names, shape_text
 
@@ -30,17 +32,17 @@ class Node:
     """One box of the picture.
 
     ``kind`` is a tensor kind (TENSOR_KINDS), "op" (a primitive application; ``tensor`` is
-    what it produced), "layer" (a collapsed Module call) or "summary" (nodes left out).
-    ``scope`` holds the Module calls, outermost first, that the node is drawn inside.
+    what it produced), "freed" (the inputs of ``tensor``, which backward let go of), "layer"
+    (a collapsed Module call) or "summary" (nodes left out).
+    ``calls`` holds the Module calls, outermost first, that the node is drawn inside.
     """
 
     kind: str
     tensor: Tensor | None = None
-    scope: tuple = ()
+    calls: tuple[ModuleCall, ...] = ()
     caption: str | None = None  # a title that is not the tensor's name (which gradient it is)
     root: bool = False
-    freed: bool = False         # a backward without retain_graph let go of its values
-    call: Any = None            # layer: the Module call it stands for
+    call: ModuleCall | None = None  # layer: the Module call it stands for
     members: list[Node] = field(default_factory=list)  # layer: the nodes folded into it
     outputs: list[Node] = field(default_factory=list)  # layer: its members that leave it
     hidden: int = 0             # summary: how many nodes it replaces
@@ -66,7 +68,7 @@ def build(root: Tensor, *, backward: bool = False, collapse: bool = False, max_n
     return graph
 
 
-def _trace(roots: list[Tensor], stop: set[Tensor] = frozenset()) -> list[Tensor]:
+def _trace(roots: list[Tensor], stop: Container[Tensor] = frozenset()) -> list[Tensor]:
     """Every tensor that leads to the roots, each after its inputs; tensors in ``stop`` are not opened.
 
     Computed inputs are visited before leaves, so that a leaf comes just before its first use.
@@ -78,14 +80,18 @@ def _trace(roots: list[Tensor], stop: set[Tensor] = frozenset()) -> list[Tensor]
 def _expand(roots: list[Tensor], captions: dict[Tensor, str], saved: set[Tensor], seed: Tensor | None) -> Graph:
     """A node per tensor and per primitive application; ``saved`` tensors are drawn but not opened."""
     tensors = _trace(roots, saved)
-    freed = {x for t in tensors if t.freed and t not in saved for x in t.inputs if not _is_parameter(x)}
     outputs = set(roots)
-    node = {t: Node(_kind(t, saved, seed), t, t.annotations, captions.get(t), t in outputs, t in freed) for t in tensors}
-    nodes, edges = [], []
+    node = {t: Node(_kind(t, saved, seed), t, module_calls(t.annotations), captions.get(t), t in outputs)
+            for t in tensors}
+    nodes: list[Node] = []
+    edges: list[tuple[Node, Node, str]] = []
     for t in tensors:
         if t.op is not None and t not in saved:
-            op = Node("op", t, t.annotations)
-            names = input_names(t.op, len(t.inputs)) if len(t.inputs) > 1 else [""]
+            op = Node("op", t, node[t].calls)
+            if t.freed:  # its inputs are gone: a mark stands in their place
+                nodes.append(Node("freed", t, node[t].calls))
+                edges.append((nodes[-1], op, ""))
+            names = input_names(t.op, len(t.inputs)) if len(t.inputs) > 1 else [""] * len(t.inputs)
             edges += [(node[x], op, name) for x, name in zip(t.inputs, names, strict=True)]
             edges.append((op, node[t], ""))
             nodes.append(op)
@@ -122,16 +128,16 @@ def _place_by_use(nodes: list[Node], edges: list[tuple[Node, Node, str]]) -> Non
     """
     uses = defaultdict(list)
     for a, b, _ in edges:
-        uses[a].append(b.scope)
+        uses[a].append(b.calls)
     for n in nodes:
         if n.kind in PLACED_BY_USE and uses[n]:
-            n.scope = _common_prefix(uses[n])
+            n.calls = _common_prefix(uses[n])
 
 
-def _common_prefix(scopes: list[tuple]) -> tuple:
-    first = scopes[0]
+def _common_prefix(call_lists: list[tuple[ModuleCall, ...]]) -> tuple[ModuleCall, ...]:
+    first = call_lists[0]
     depth = 0
-    while depth < len(first) and all(len(s) > depth and s[depth].call == first[depth].call for s in scopes):
+    while depth < len(first) and all(len(c) > depth and c[depth].call == first[depth].call for c in call_lists):
         depth += 1
     return first[:depth]
 
@@ -169,19 +175,22 @@ def _collapse(graph: Graph) -> Graph:
     """Folds the nodes of each innermost Module call (a layer: Conv2d, ReLU, Linear, …) into one box.
 
     Nodes made outside any layer (a reshape in a model's own forward, the input) stay as
-    they are; edges into and out of a box connect to the box.
+    they are; edges into and out of a box connect to the box. A "freed" mark stays visible,
+    beside its layer's box.
     """
-    outer = {r.call for n in graph.nodes for r in n.scope[:-1]}
+    outer = {r.call for n in graph.nodes for r in n.calls[:-1]}
     boxes: dict[int, Node] = {}
     owner: dict[Node, Node] = {}
     nodes = []
     for n in graph.nodes:
-        if not n.scope or n.scope[-1].call in outer:
+        if n.kind == "freed" and n.calls and n.calls[-1].call not in outer:
+            n.calls = n.calls[:-1]  # beside its layer's box, not folded into it
+        if not n.calls or n.calls[-1].call in outer:
             nodes.append(n)
             continue
-        call = n.scope[-1]
+        call = n.calls[-1]
         if call.call not in boxes:
-            boxes[call.call] = Node("layer", scope=n.scope[:-1], call=call)
+            boxes[call.call] = Node("layer", calls=n.calls[:-1], call=call)
             nodes.append(boxes[call.call])
         box = owner[n] = boxes[call.call]
         box.members.append(n)

@@ -3,7 +3,7 @@
 A Module holds Parameters (tensors to train), buffers (state that is saved but not
 trained, like batch norm's running statistics) and submodules, each registered when it
 is assigned as an attribute. ``model(x)`` runs ``forward`` and records which module call
-made each tensor, for pictures of the graph:
+made each tensor (``tensor.annotations``), for pictures of the graph:
 
     class TwoLayers(nn.Module):
         def __init__(self):
@@ -18,7 +18,6 @@ made each tensor, for pictures of the graph:
 from __future__ import annotations
 
 import itertools
-import weakref
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any, NamedTuple
 
@@ -31,8 +30,12 @@ from minigrad.tensor import Tensor, as_array
 class Parameter(Tensor):
     """A tensor that a Module trains: a floating-point leaf that requires grad.
 
-    Assigned as a Module attribute it is registered under that name; ``name`` holds its
-    attribute path ("features.0.weight") once the outermost module has been called.
+    Assigned as a Module attribute it is registered under that name. Its ``name`` is given
+    once, the first time it is named: by the first call of its module (the attribute path
+    from the outermost module called, "features.0.weight") or by the first
+    ``named_parameters()`` that lists it, whichever comes first. minigrad never changes it
+    afterwards, so a layer shared by two models keeps the name the first one gave it (you
+    may set it yourself). Pictures of the graph label the parameter with it.
     """
 
     __slots__ = ()
@@ -52,7 +55,8 @@ class ModuleCall(NamedTuple):
     """One call of a module, stamped on every tensor made inside it (``tensor.annotations``).
 
     ``path`` is the module's attribute path from the outermost module called ("features.0";
-    the outermost module's own path is its class name), ``call`` a number unique to the call.
+    the outermost module's own path is its class name, and so is the path of a module that is
+    not below its caller, such as one built inside ``forward``), ``call`` a number unique to the call.
     """
 
     path: str
@@ -63,13 +67,9 @@ class ModuleCall(NamedTuple):
         return f"ModuleCall(path={self.path!r}, call={self.call})"
 
 
-class _Naming:
-    """Which module tree the paths were last assigned for, so that they are computed once, not per call."""
-
-    generation = 0    # bumped whenever any module's submodules or parameters change
-    named = -1        # the generation at the last naming pass
-    root: weakref.ref | None = None
-    stamp = 0         # identifies the last naming pass; each module keeps the stamp of its path
+def module_calls(annotations: tuple[Any, ...]) -> tuple[ModuleCall, ...]:
+    """The Module calls among a tensor's annotations, outermost first (other tags are skipped)."""
+    return tuple([a for a in annotations if isinstance(a, ModuleCall)])
 
 
 _call_numbers = itertools.count()
@@ -86,20 +86,30 @@ class Module:
     """Base class of layers and models: subclasses set attributes in ``__init__`` and define ``forward``."""
 
     training: bool
+    _parameters: dict[str, Parameter | None]
+    _buffers: dict[str, Tensor | None]
+    _modules: dict[str, Module]
+    _forward_hooks: list[Callable[[Module, tuple, Any], Any]]
+    _unnamed: bool                          # a parameter was registered that may have no name yet
+    _child_names: dict[Module, str] | None  # the submodules' names, built when first asked for
 
     def __init__(self) -> None:
         for name, value in (("_parameters", {}), ("_buffers", {}), ("_modules", {}), ("_forward_hooks", []),
-                            ("training", True), ("_path", type(self).__name__), ("_path_stamp", -1)):
+                            ("training", True), ("_unnamed", False), ("_child_names", None)):
             object.__setattr__(self, name, value)
 
     def forward(self, *args: Any, **kwargs: Any) -> Any:
         raise NotImplementedError(f"{type(self).__name__} must define forward()")
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        """Runs ``forward`` inside a module scope, so every tensor it makes records this call."""
-        if not any(isinstance(a, ModuleCall) for a in switches.annotations):  # the outermost module call
-            _assign_paths(self)
-        path = self._path if self._path_stamp == _Naming.stamp else type(self).__name__
+        """Runs ``forward`` inside ``annotate(ModuleCall(…))``, so every tensor it makes records this call.
+
+        The path comes from the calls active in this thread, so threads running different
+        models never see each other's paths. The first call also names this module's parameters.
+        """
+        path, prefix = _place(self, module_calls(switches.annotations))
+        if self._unnamed:
+            self._name_parameters(prefix)
         with annotate(ModuleCall(path, self, next(_call_numbers))):
             out = self.forward(*args, **kwargs)
         for hook in self._forward_hooks:
@@ -124,25 +134,26 @@ class Module:
             self._forget(name)
             if isinstance(value, Parameter):
                 self._parameters[name] = value
-                value.name = name
+                object.__setattr__(self, "_unnamed", True)
             else:
                 self._modules[name] = value
-            _Naming.generation += 1
+                object.__setattr__(self, "_child_names", None)
         elif name in self.__dict__.get("_buffers", ()):
             self._buffers[name] = value
-        elif self._forget(name):
-            _Naming.generation += 1
+        else:
+            self._forget(name)
         object.__setattr__(self, name, value)
 
     def __delattr__(self, name: str) -> None:
-        if self._forget(name) or self._buffers.pop(name, None) is not None:
-            _Naming.generation += 1
+        self._forget(name)
+        self._buffers.pop(name, None)
         object.__delattr__(self, name)
 
-    def _forget(self, name: str) -> bool:
-        """Unregisters ``name`` as a parameter or submodule; says whether it was one."""
-        registries = (self.__dict__.get("_parameters", {}), self.__dict__.get("_modules", {}))
-        return any(r.pop(name, None) is not None for r in registries)  # a name is in one at most
+    def _forget(self, name: str) -> None:
+        """Unregisters ``name`` as a parameter or submodule, if it is one."""
+        self.__dict__.get("_parameters", {}).pop(name, None)
+        if self.__dict__.get("_modules", {}).pop(name, None) is not None:
+            object.__setattr__(self, "_child_names", None)
 
     def register_buffer(self, name: str, tensor: Tensor | None) -> None:
         """Registers state that is saved in ``state_dict`` but not trained (e.g. running statistics)."""
@@ -172,6 +183,38 @@ class Module:
     def children(self) -> Iterator[Module]:
         return iter(self._modules.values())
 
+    def path_to(self, module: Module) -> str | None:
+        """The attribute path from this module down to ``module`` ("head", "blocks.0"), or None
+        when it is not below this one: a child's name at once, else the shortest path below."""
+        name = self._names_of_children().get(module)
+        if name is not None:
+            return name
+        queue, seen = [(f"{name}.", child) for name, child in self._modules.items()], {self}
+        for prefix, parent in queue:  # breadth first: the queue grows while we walk it
+            if parent in seen:
+                continue
+            seen.add(parent)
+            name = parent._names_of_children().get(module)
+            if name is not None:
+                return prefix + name
+            queue += [(f"{prefix}{name}.", child) for name, child in parent._modules.items()]
+        return None
+
+    def _names_of_children(self) -> dict[Module, str]:
+        """Each submodule's attribute name (the first, if it has two), kept until a submodule is assigned."""
+        names = self._child_names
+        if names is None:
+            names = {m: n for n, m in reversed(self._modules.items())}
+            object.__setattr__(self, "_child_names", names)
+        return names
+
+    def _name_parameters(self, prefix: str) -> None:
+        """Names this module's parameters that have no name yet: ``prefix`` + attribute name."""
+        for name, p in self._parameters.items():
+            if p is not None and p.name is None:
+                p.name = prefix + name
+        object.__setattr__(self, "_unnamed", False)
+
     def _named_members(self, registry: str, recurse: bool) -> Iterator[tuple[str, Any]]:
         seen: set[int] = set()
         for path, module in self.named_modules() if recurse else [("", self)]:
@@ -181,11 +224,17 @@ class Module:
                     yield (f"{path}.{name}" if path else name), value
 
     def named_parameters(self, recurse: bool = True) -> Iterator[tuple[str, Parameter]]:
-        """(attribute path, parameter), e.g. ("features.0.weight", …), each parameter once."""
-        return self._named_members("_parameters", recurse)
+        """(attribute path, parameter), e.g. ("features.0.weight", …), each parameter once.
+
+        A parameter that has no ``name`` yet takes this path as its name.
+        """
+        for path, p in self._named_members("_parameters", recurse):
+            if p.name is None:
+                p.name = path
+            yield path, p
 
     def parameters(self, recurse: bool = True) -> Iterator[Parameter]:
-        return (p for _, p in self.named_parameters(recurse))
+        return (p for _, p in self._named_members("_parameters", recurse))
 
     def named_buffers(self, recurse: bool = True) -> Iterator[tuple[str, Tensor]]:
         return self._named_members("_buffers", recurse)
@@ -281,22 +330,18 @@ class Module:
         return f"{type(self).__name__}(\n  {body}\n)"
 
 
-def _assign_paths(root: Module) -> None:
-    """Gives every module under ``root`` its path and every parameter its name — once per tree.
+def _place(module: Module, calls: tuple[ModuleCall, ...]) -> tuple[str, str]:
+    """The path of ``module`` when called inside ``calls``, and the prefix of its parameters' names.
 
-    Runs again only when another module is called at the top level or when a submodule or
-    parameter was assigned since (``_Naming.generation``), so a call costs two comparisons.
+    The outermost module's path is its class name and its parameters' prefix is empty; a
+    module below its caller extends the caller's path ("features" → "features.0").
     """
-    if _Naming.named == _Naming.generation and _Naming.root is not None and _Naming.root() is root:
-        return
-    _Naming.stamp += 1
-    for path, module in root.named_modules():
-        object.__setattr__(module, "_path", path or type(root).__name__)
-        object.__setattr__(module, "_path_stamp", _Naming.stamp)
-        for name, p in module._parameters.items():
-            if p is not None:
-                p.name = f"{path}.{name}" if path else name
-    _Naming.root, _Naming.named = weakref.ref(root), _Naming.generation
+    if calls:
+        below = calls[-1].module.path_to(module)
+        if below is not None:
+            path = below if len(calls) == 1 else f"{calls[-1].path}.{below}"
+            return path, path + "."
+    return type(module).__name__, ""
 
 
 class Sequential(Module):
