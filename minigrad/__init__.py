@@ -8,7 +8,7 @@ from minigrad import data, datasets, memory, models, nn, ops, optim, viz
 from minigrad.autograd import grad
 from minigrad.creation import arange, full, manual_seed, ones, ones_like, rand, randn, tensor, zeros, zeros_like
 from minigrad.gradcheck import GradcheckError, gradcheck, gradgradcheck, numerical_grad
-from minigrad.serialization import load, save
+from minigrad.serialization import CheckpointError, load, save
 from minigrad.state import detect_anomaly, enable_grad, is_grad_enabled, no_grad, set_grad_enabled, textbook_kernels
 from minigrad.summary import summary
 from minigrad.tensor import Tensor
@@ -28,6 +28,7 @@ from minigrad.tensor_functions import (
 __version__ = "0.1.0"
 
 __all__ = [
+    "CheckpointError",
     "GradcheckError",
     "Tensor",
     "arange",
