@@ -76,7 +76,7 @@ def _check_members(archive: zipfile.ZipFile) -> list[str]:
     names = []
     for info in archive.infolist():
         name = info.filename.removesuffix(".npy")
-        if name != _TREE and not name.isdigit() or not info.filename.endswith(".npy"):
+        if (name != _TREE and not name.isdigit()) or not info.filename.endswith(".npy"):
             raise CheckpointError(f"not written by minigrad.save (it holds a member {info.filename!r})")
         if info.compress_type != zipfile.ZIP_STORED or info.flag_bits & ~_PLAIN_FLAGS:
             raise CheckpointError(f"not written by minigrad.save, or damaged (member {info.filename!r} is "
