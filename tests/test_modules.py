@@ -338,11 +338,41 @@ def test_load_state_dict_lists_the_keys_at_fault():
     message = str(err.value)
     assert "missing keys: features.0.weight, head.bias" in message
     assert "unexpected keys: extra.weight" in message
-    assert "wrong shapes: head.weight (expected (3, 8), got (3, 9))" in message
+    assert "head.weight: expected shape (3, 8), got (3, 9)" in message
     state["head.weight"] = mg.zeros(3, 8)
     result = net.load_state_dict(state, strict=False)
     assert result.missing_keys == ["features.0.weight", "head.bias"] and result.unexpected_keys == ["extra.weight"]
     assert not net.head.weight.data.any()
+
+
+@pytest.mark.parametrize(("value", "fragment"), [
+    (np.full((3, 8), 1e39), "float64 values do not fit float32 without loss"),   # would overflow to inf
+    (np.ones((3, 8), dtype=complex), "dtype complex128"),
+    (None, "dtype object"),
+    (np.ones((3, 8), dtype=object), "dtype object"),
+])
+def test_load_state_dict_refuses_lossy_values_and_changes_nothing(value, fragment):
+    net = Net()
+    before = {k: t.data.copy() for k, t in net.state_dict().items()}
+    state = {k: mg.tensor(v + 1) for k, v in before.items()}  # every other entry is fine, and listed first
+    state["head.weight"] = value
+    with pytest.raises(RuntimeError, match=r"nothing was changed.*head\.weight: .*" + fragment):
+        net.load_state_dict(state)
+    for k, t in net.state_dict().items():
+        np.testing.assert_array_equal(t.data, before[k])
+
+
+def test_load_state_dict_rounds_float64_into_float32_and_checks_integers():
+    net = nn.BatchNorm1d(2)
+    state = net.state_dict()
+    state["weight"] = np.array([0.1, 0.2])                       # float64: rounded, as PyTorch's copy does
+    state["num_batches_tracked"] = np.array(2.5)                  # a fraction into an integer: refused
+    with pytest.raises(RuntimeError, match="num_batches_tracked: its float64 values do not fit int64"):
+        net.load_state_dict(state)
+    state["num_batches_tracked"] = np.array(3.0)
+    net.load_state_dict(state)
+    np.testing.assert_array_equal(net.weight.data, np.float32([0.1, 0.2]))
+    assert net.num_batches_tracked.item() == 3
 
 
 def test_double_converts_parameters_and_buffers_in_place():

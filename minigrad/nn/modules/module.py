@@ -295,25 +295,29 @@ class Module:
         """Copies the values of ``state_dict`` into the parameters and buffers, in place.
 
         With ``strict`` (the default) the keys must match exactly; the error lists the missing
-        and unexpected keys. A value of the wrong shape is always an error.
+        and unexpected keys. Every value is checked before any is copied — its shape, and that
+        it converts to the parameter's dtype without loss (no overflow to inf, no complex, no
+        None, no fractions into integers) — so a failed load changes nothing.
         """
         own = self._state()
         missing = [k for k in own if k not in state_dict]
         unexpected = [k for k in state_dict if k not in own]
-        shapes = {k: np.shape(v.data if isinstance(v, Tensor) else v) for k, v in state_dict.items() if k in own}
-        wrong = [f"{k} (expected {own[k].shape}, got {s})" for k, s in shapes.items() if s != own[k].shape]
         problems = []
         if strict and missing:
             problems.append(f"missing keys: {', '.join(missing)}")
         if strict and unexpected:
             problems.append(f"unexpected keys: {', '.join(unexpected)}")
-        if wrong:
-            problems.append(f"wrong shapes: {', '.join(wrong)}")
+        values = {}
+        for k in (k for k in own if k in state_dict):
+            try:
+                values[k] = _loadable(state_dict[k], own[k])
+            except ValueError as err:
+                problems.append(f"{k}: {err}")
         if problems:
-            raise RuntimeError(f"load_state_dict: cannot load into {type(self).__name__}: " + "; ".join(problems))
-        for k in shapes:
-            value = state_dict[k]
-            own[k].data[...] = value.data if isinstance(value, Tensor) else value
+            raise RuntimeError(f"load_state_dict: cannot load into {type(self).__name__} (nothing was changed): "
+                               + "; ".join(problems))
+        for k, value in values.items():
+            own[k].data[...] = value
         return IncompatibleKeys(missing, unexpected)
 
     # ---- printing
@@ -395,3 +399,25 @@ class ModuleList(Sequential):
 
     def forward(self, *args: Any) -> Any:
         raise NotImplementedError("ModuleList has no forward: call its modules yourself")
+
+
+def _loadable(value: Any, like: Tensor) -> np.ndarray:
+    """``value`` as an array of like's shape and dtype, or ValueError when that would lose something.
+
+    Rounding to a narrower float is allowed (as PyTorch's copy does); an overflow to inf is not,
+    nor a complex, object or None value, nor a fraction or an out-of-range number into integers.
+    """
+    array = np.asarray(value.data if isinstance(value, Tensor) else value)
+    if array.dtype.kind not in "biuf":
+        raise ValueError(f"a value of dtype {array.dtype} ({type(value).__name__}) cannot become {like.dtype}")
+    if array.shape != like.shape:
+        raise ValueError(f"expected shape {like.shape}, got {array.shape}")
+    with np.errstate(over="ignore", invalid="ignore"):
+        converted = array.astype(like.dtype)
+        if like.dtype.kind == "f":
+            lossless = not (np.isinf(converted) & np.isfinite(array)).any()
+        else:
+            lossless = bool(np.array_equal(converted.astype(array.dtype), array))
+    if not lossless:
+        raise ValueError(f"its {array.dtype} values do not fit {like.dtype} without loss")
+    return converted
