@@ -5,6 +5,8 @@ from pathlib import Path
 
 import pytest
 
+import minigrad as mg
+
 ROOT = Path(__file__).resolve().parent.parent
 DOCS = [ROOT / "README.md", *sorted((ROOT / "docs").rglob("*.md"))]
 BLOCK = re.compile(r"^```python\n(.*?)^```", re.DOTALL | re.MULTILINE)
@@ -18,11 +20,16 @@ def python_blocks(path: Path) -> list[str]:
 def test_code_blocks_run(path: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(tmp_path)  # files the docs write land in a scratch folder
     namespace: dict = {"__name__": "__docs__"}
-    for number, code in enumerate(python_blocks(path), start=1):
-        try:
-            exec(compile(code, f"{path.name} block {number}", "exec"), namespace)
-        except Exception as err:
-            raise AssertionError(f"{path.name}, code block {number} failed: {err!r}\n{code}") from err
+    registry = dict(mg.ops.registry)
+    try:
+        for number, code in enumerate(python_blocks(path), start=1):
+            try:
+                exec(compile(code, f"{path.name} block {number}", "exec"), namespace)
+            except Exception as err:
+                raise AssertionError(f"{path.name}, code block {number} failed: {err!r}\n{code}") from err
+    finally:  # primitives a page defines (docs/primitives.md) are forgotten after it
+        mg.ops.registry.clear()
+        mg.ops.registry.update(registry)
 
 
 def test_readme_has_the_two_commands() -> None:

@@ -1,6 +1,6 @@
 """Every primitive in ``minigrad.ops.registry``: its forward equals the numpy expression (or
 explicit loop) it stands for, and its VJP passes gradcheck and gradgradcheck in float64 on
-shapes drawn by hypothesis. A test also pins the registry to DESIGN.md's primitive set, and
+shapes drawn by hypothesis. A test also pins the registry to the primitive set of docs/design.md, and
 another checks that every registered primitive is covered here."""
 
 import math

@@ -1,4 +1,4 @@
-"""The Tensor API of DESIGN.md's first code block: creation and dtype rules, properties, every
+"""The Tensor's public API, as README.md and docs/ use it: creation and dtype rules, properties, every
 method and operator (forward against numpy, gradient by gradcheck in float64), numerical
 stability, indexing, the ``mg.*`` functions, matmul's 1-D and batched forms, and repr."""
 
