@@ -133,17 +133,20 @@ def _run_hooks(t: Tensor, g: Tensor) -> Tensor:
 
 
 def _check_alive(t: Tensor) -> None:
-    """Raises when t's graph was freed, or when a tensor its VJPs read was changed in place since."""
+    """Raises when t's graph was freed, or when a tensor its VJPs read was changed in place since
+    the forward: its array replaced, or written (which bumps its ``version``)."""
     if t.freed:
         raise RuntimeError(f"backward: trying to backward through the graph a second time (at a "
                            f"'{t.op.name}' node of shape {t.shape}); its saved values were freed by the first "
                            "backward — pass retain_graph=True to the first call if you need to go through it twice")
-    for i, (x, version) in enumerate(zip(t.inputs, t.input_versions, strict=True)):
-        if x.version != version:
-            raise RuntimeError(f"backward: input {i} (shape {x.shape}) of the '{t.op.name}' node of shape "
-                               f"{t.shape} was modified in place after the forward used it (its version is "
-                               f"{x.version}, the node saved version {version}); its gradient would be wrong. "
-                               "Clone it before changing it, or change it after backward")
+    seen = [(f"input {i}", x, array, version) for i, (x, (array, version)) in enumerate(
+        zip(t.inputs, t.input_versions, strict=True))]
+    for what, x, array, version in [*seen, ("its output", t, t.data, 0)]:
+        if x.data is not array or x.version != version:
+            raise RuntimeError(f"backward: {what} (shape {x.shape}) of the '{t.op.name}' node of shape {t.shape} "
+                               f"was modified in place after the forward used it (version {x.version}, the node "
+                               f"saw version {version}), so its gradient would be wrong. Change it after "
+                               "backward, or compute with a copy (x.clone())")
 
 
 def _vjps(t: Tensor, g: Tensor) -> Iterable[tuple[Tensor, Tensor]]:

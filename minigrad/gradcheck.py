@@ -66,16 +66,18 @@ def _numerical_jacobians(fn: Callable[..., Any], inputs: list[Tensor], eps: floa
     for x in inputs:
         if not x.requires_grad:
             continue
-        columns = []
-        x.data = x.data.copy()  # perturbed in place below, restored exactly after each element
-        for j in np.ndindex(*x.shape):
-            original = x.data[j]
-            x.data[j] = original + eps
-            plus = _evaluate(fn, inputs)
-            x.data[j] = original - eps
-            minus = _evaluate(fn, inputs)
-            x.data[j] = original
-            columns.append((plus - minus) / (2 * eps))
+        columns, values = [], x.data
+        x.data = values.copy()  # the copy is perturbed; the user's array is put back untouched
+        try:
+            for j in np.ndindex(*x.shape):
+                x.data[j] = values[j] + eps
+                plus = _evaluate(fn, inputs)
+                x.data[j] = values[j] - eps
+                minus = _evaluate(fn, inputs)
+                x.data[j] = values[j]
+                columns.append((plus - minus) / (2 * eps))
+        finally:
+            x.data = values
         jacobians.append(np.stack(columns, axis=1) if columns else np.zeros((len(_evaluate(fn, inputs)), 0)))
     return jacobians
 

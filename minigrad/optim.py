@@ -83,6 +83,7 @@ class Optimizer:
                 for p in group["params"]:
                     if p.grad is not None:
                         self._update(p.data, p.grad.data, self.state.setdefault(p, {}), group)
+                        p.mark_modified()
 
     def _update(self, p: np.ndarray, g: np.ndarray, state: dict[str, Any], group: dict[str, Any]) -> None:
         """Updates the array ``p`` in place, given its gradient ``g``."""

@@ -56,9 +56,9 @@ class Tensor:
     inputs: tuple[Tensor, ...]
     params: dict[str, Any]                 # the primitive's keyword arguments (axis, shape, stride, …)
     saved: Any                             # what the primitive's forward kept for its VJPs, if anything
-    input_versions: tuple[int, ...]        # each input's version when the node was made
+    input_versions: tuple[tuple[np.ndarray, int], ...]  # each input's array and version, as the forward read them
     freed: bool                            # backward let go of inputs and saved values
-    version: int                           # bumped by every in-place write
+    version: int                           # counts in-place writes (see mark_modified)
     hooks: tuple[Callable[[Tensor], Tensor | None], ...]
     retains_grad: bool
     annotations: tuple[Any, ...]           # tags of the blocks the tensor was made in (nn: Module calls)
@@ -125,7 +125,44 @@ class Tensor:
         return self.data.item()
 
     def numpy(self) -> np.ndarray:
-        return self.data
+        """The values as a read-only numpy view (no copy): a write through it would change values
+        that a graph may have saved, behind backward's back. ``.copy()`` it to get an array to change."""
+        view = self.data.view()
+        view.flags.writeable = False
+        return view
+
+    # ---- writing in place
+    def __setitem__(self, index: Any, value: Any) -> None:
+        """Writes ``value`` into the entries at ``index``, in place (bumps ``version``).
+
+        Only where no graph is being recorded through this tensor: a tensor that requires grad
+        is written under ``mg.no_grad()`` (as an optimizer or an initializer does).
+        """
+        if self.requires_grad and switches.grad_enabled:
+            raise RuntimeError(f"setitem: a tensor that requires grad (shape {self.shape}) cannot be written in "
+                               "place while the graph is recorded; do it under mg.no_grad(), or build a new tensor "
+                               "(mg.where, mg.concatenate)")
+        values = value.data if isinstance(value, Tensor) else value
+        try:
+            self.data[normalize_index(index, self.shape)] = values
+        except (ValueError, IndexError, TypeError) as err:
+            raise type(err)(f"setitem: cannot write into a tensor of shape {self.shape}: {err}") from None
+        self.mark_modified()
+
+    def copy_(self, src: Any) -> Tensor:
+        """Copies ``src``'s values into this tensor, in place (broadcasting; PyTorch's name)."""
+        self[...] = src
+        return self
+
+    def mark_modified(self) -> None:
+        """Records that ``data`` was changed in place by bumping ``version``.
+
+        minigrad's own in-place writes call it (optimizer steps, initializers, ``load_state_dict``,
+        batch norm's running statistics, ``x[i] = v``); code that writes into ``.data`` itself
+        should too. Backward through a node that read the tensor at an older version raises,
+        instead of computing a gradient from values that are no longer there.
+        """
+        self.version += 1
 
     def tolist(self) -> Any:
         return self.data.tolist()

@@ -18,6 +18,7 @@ import math
 import numpy as np
 
 from minigrad.creation import generator
+from minigrad.state import no_grad
 from minigrad.tensor import Tensor
 
 
@@ -59,7 +60,8 @@ def uniform_(tensor: Tensor, a: float = 0.0, b: float = 1.0) -> Tensor:
     u = generator().random(tensor.shape, dtype=_draw_dtype(tensor))
     u *= b - a
     u += a
-    tensor.data[...] = u
+    with no_grad():
+        tensor[...] = u
     return tensor
 
 
@@ -68,17 +70,20 @@ def normal_(tensor: Tensor, mean: float = 0.0, std: float = 1.0) -> Tensor:
     z = generator().standard_normal(tensor.shape, dtype=_draw_dtype(tensor))
     z *= std
     z += mean
-    tensor.data[...] = z
+    with no_grad():
+        tensor[...] = z
     return tensor
 
 
 def zeros_(tensor: Tensor) -> Tensor:
-    tensor.data[...] = 0
+    with no_grad():
+        tensor[...] = 0
     return tensor
 
 
 def ones_(tensor: Tensor) -> Tensor:
-    tensor.data[...] = 1
+    with no_grad():
+        tensor[...] = 1
     return tensor
 
 

@@ -53,15 +53,18 @@ class Primitive:
         except (ValueError, IndexError, TypeError) as err:
             shapes = " and ".join(str(t.shape) for t in inputs)
             raise type(err)(f"{self.name}: cannot apply to shapes {shapes}: {err}") from None
+        if self.saves and not (isinstance(result, tuple) and len(result) == 2):
+            raise TypeError(f"{self.name}: a primitive made with saves=True must return (array, saved) from its "
+                            f"forward, got {type(result).__name__}")
         data, saved = result if self.saves else (result, None)
         if type(data) is not np.ndarray:  # numpy reductions return scalars
             data = np.asarray(data)
         if switches.anomaly:
             check_finite(data, f"the forward of '{self.name}'")
         out = inputs[0].wrap(data)
-        if switches.grad_enabled and any([t.requires_grad for t in inputs]):  # (a list is faster than a generator)
+        if switches.grad_enabled and any([t.requires_grad for t in inputs]):  # noqa: C419 (a list is faster)
             out.op, out.inputs, out.params, out.saved = self, inputs, params, saved
-            out.input_versions = tuple([t.version for t in inputs])
+            out.input_versions = tuple([(t.data, t.version) for t in inputs])  # what the forward read
             out.requires_grad = True
         return out
 

@@ -23,7 +23,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from minigrad.state import annotate, switches
+from minigrad.state import annotate, no_grad, switches
 from minigrad.tensor import Tensor, as_array
 
 
@@ -316,8 +316,9 @@ class Module:
         if problems:
             raise RuntimeError(f"load_state_dict: cannot load into {type(self).__name__} (nothing was changed): "
                                + "; ".join(problems))
-        for k, value in values.items():
-            own[k].data[...] = value
+        with no_grad():
+            for k, value in values.items():
+                own[k][...] = value
         return IncompatibleKeys(missing, unexpected)
 
     # ---- printing

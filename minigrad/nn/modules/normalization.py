@@ -47,7 +47,7 @@ class _BatchNorm(Module):
             raise ValueError(f"{layer}: expected {self.num_features} channels (num_features), got input {x.shape}")
         momentum = self.momentum
         if self.training and self.track_running_stats and self.num_batches_tracked is not None:
-            self.num_batches_tracked.data += 1
+            self.num_batches_tracked.copy_(self.num_batches_tracked.data + 1)
             if momentum is None:
                 momentum = 1.0 / self.num_batches_tracked.item()
         use_batch = self.training or not self.track_running_stats
