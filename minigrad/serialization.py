@@ -63,7 +63,7 @@ def load(path: str | os.PathLike) -> Any:
         return _decode(tree, arrays, 0)
     except CheckpointError as err:
         raise CheckpointError(f"load: {path!r}: {err}") from None
-    except zipfile.BadZipFile as err:
+    except (zipfile.BadZipFile, NotImplementedError) as err:  # zipfile's word for a version or method it lacks
         raise CheckpointError(f"load: {path!r} is not a file written by minigrad.save, or it is damaged or "
                               f"truncated (not a complete zip archive: {err})") from None
     except (EOFError, zlib.error, ValueError, UnicodeDecodeError, RecursionError) as err:
