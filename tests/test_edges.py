@@ -45,6 +45,17 @@ CASES = [  # (name, minigrad fn, torch fn, input, expected value, expected gradi
     # 0 ** b: d/db = 0^b · log 0 is taken as 0 (PyTorch masks it).
     ("2**x at 0 base", lambda x: mg.tensor([0.0, 2.0], dtype="float64") ** x,
      lambda x: torch.tensor([0.0, 2.0], dtype=torch.float64) ** x, [2.0, 3.0], [0.0, 8.0], [0.0, 8.0 * math.log(2)]),
+    # maximum: where either side is NaN the result is NaN and each side's gradient is 1; a tie shares.
+    ("maximum", lambda x: mg.maximum(x, mg.tensor([1.0, NAN, 2.0], dtype="float64")),
+     lambda x: torch.maximum(x, torch.tensor([1.0, NAN, 2.0], dtype=torch.float64)), [NAN, 1.0, 2.0],
+     [NAN, NAN, 2.0], [1.0, 1.0, 0.5]),
+    # max pooling: a NaN wins its window and takes the gradient.
+    ("max_pool2d", lambda x: mg.nn.functional.max_pool2d(x.reshape(1, 1, 2, 2), 2),
+     lambda x: torch.nn.functional.max_pool2d(x.reshape(1, 1, 2, 2), 2), [1.0, NAN, 3.0, 4.0], [[[[NAN]]]],
+     [0.0, 1.0, 0.0, 0.0]),
+    # max over an axis: as torch.max(dim) (values): the NaN entry takes the gradient.
+    ("max axis", lambda x: x.reshape(2, 2).max(axis=1), lambda x: x.reshape(2, 2).max(dim=1).values,
+     [1.0, NAN, 3.0, 4.0], [NAN, 4.0], [0.0, 1.0, 0.0, 1.0]),
     # |x|: +0.0 at ±0 (so that 1/|x| = +inf), gradient 0 there.
     ("abs", lambda x: x.abs(), lambda x: x.abs(), [0.0, -0.0, -2.0], [0.0, 0.0, 2.0], [0.0, 0.0, -1.0]),
 ]

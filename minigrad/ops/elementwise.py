@@ -8,8 +8,11 @@ from minigrad.ops.shape import unbroadcast
 
 
 def _tied_share(a: Tensor, b: Tensor) -> Tensor:
-    """1 where a wins, ½ where a and b tie, 0 where b wins: a's share of maximum's gradient."""
-    return a.wrap(((a.data > b.data) + 0.5 * (a.data == b.data)).astype(np.result_type(a.dtype, b.dtype)))
+    """1 where a wins, ½ where a and b tie, 0 where b wins: a's share of maximum's gradient.
+    Where either is NaN (so is the result) each side gets all of it, as in PyTorch."""
+    unordered = np.isnan(a.data) | np.isnan(b.data)
+    share = (a.data > b.data) + 0.5 * (a.data == b.data) + unordered
+    return a.wrap(share.astype(np.result_type(a.dtype, b.dtype)))
 
 
 def _zero(like: Tensor) -> Tensor:

@@ -17,11 +17,14 @@ def _kept_shape(shape: tuple[int, ...], axis: tuple[int, ...] | None) -> tuple[i
 
 
 def _max_vjp(g: Tensor, out: Tensor, x: Tensor, axis: tuple[int, ...] | None, keepdims: bool) -> Tensor:
-    """The gradient goes to the entries equal to the max, shared equally among ties."""
-    share = x.data == (out.data if keepdims else out.data.reshape(_kept_shape(x.shape, axis)))
-    if np.count_nonzero(share) != out.data.size or np.isnan(out.data).any():  # some max is tied (or NaN)
-        with np.errstate(invalid="ignore"):  # a NaN max has no winner: its gradient is NaN
-            share = share / share.sum(axis=axis, keepdims=True).astype(x.dtype)
+    """The gradient goes to the entries equal to the max, shared equally among ties; where the
+    max is NaN, the NaN entries won (as in PyTorch's max pooling)."""
+    best = out.data if keepdims else out.data.reshape(_kept_shape(x.shape, axis))
+    share = x.data == best
+    if np.isnan(best).any():
+        share |= np.isnan(x.data) & np.isnan(best)
+    if np.count_nonzero(share) != out.data.size:  # some max is tied
+        share = share / share.sum(axis=axis, keepdims=True).astype(x.dtype)
     return _unreduce(g, x.shape, axis, keepdims) * g.wrap(share)
 
 
