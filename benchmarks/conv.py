@@ -5,12 +5,16 @@ For two convolution layers, times the forward of ``correlate`` plus both of its 
 weight requiring grad) beside the same three computations written directly in numpy —
 im2col + one GEMM for the output, one for dW reusing the forward's columns, one for dX's
 columns folded back by one slice-add per kernel offset (the kernels of numpy_lenet.py) —
-and, when torch is importable, PyTorch CPU's conv2d forward + backward. float32 throughout.
-Targets: minigrad ≤ 1.3× the direct numpy time, and ≤ 10 µs of Python per small op.
+and, when torch is importable, PyTorch CPU's conv2d forward + backward. minigrad runs twice:
+with its tuned kernels (the default) and with the textbook forward (``mg.textbook_kernels()``).
+float32 throughout. Targets: minigrad ≤ 1.3× the direct numpy time, and ≤ 10 µs of Python per
+small op. malloc is asked to keep freed memory (``mg.memory.keep_freed_memory()``) for every
+contender, as a training script would.
 
-Following ../shared/PERF.md: each contender runs in blocks of repetitions, blocks of the
-contenders alternate with ~0.2 s pauses between them (so that one library's spinning BLAS
-threads do not slow the next), and the medians are compared. Run: python benchmarks/conv.py
+Timing: each contender runs in blocks of repetitions, blocks of the contenders alternate
+with ~0.2 s pauses between them (so that one library's spinning BLAS threads do not slow the
+next), and the medians are compared: single runs are too noisy.
+Run: python benchmarks/conv.py
 """
 
 import statistics
@@ -60,6 +64,12 @@ def minigrad_conv(x: mg.Tensor, w: mg.Tensor, gy: mg.Tensor, pad: int) -> tuple[
     return y.data, w.grad.data, x.grad.data
 
 
+def textbook_conv(x: mg.Tensor, w: mg.Tensor, gy: mg.Tensor, pad: int) -> tuple[np.ndarray, ...]:
+    """The same with minigrad's fast kernels off: the textbook forward in every correlate."""
+    with mg.textbook_kernels():
+        return minigrad_conv(x, w, gy, pad)
+
+
 def torch_conv(x: "torch.Tensor", w: "torch.Tensor", gy: "torch.Tensor", pad: int) -> None:
     """The same through PyTorch's conv2d."""
     x.grad = w.grad = None
@@ -88,9 +98,11 @@ def conv_case(batch: int, cin: int, cout: int, k: int, pad: int) -> dict[str, fl
     w = rng.standard_normal((cout, cin, k, k), dtype=np.float32) / np.float32(np.sqrt(cin * k * k))
     gy = rng.standard_normal((batch, cout, SIZE, SIZE), dtype=np.float32)
     mx, mw, mgy = mg.tensor(x, requires_grad=True), mg.tensor(w, requires_grad=True), mg.tensor(gy)
-    for ours, theirs in zip(minigrad_conv(mx, mw, mgy, pad), numpy_conv(x, w, gy, pad), strict=True):
-        assert ours.dtype == np.float32 and np.allclose(ours, theirs, rtol=1e-4, atol=1e-3), "results differ"
-    contenders = {"numpy": lambda: numpy_conv(x, w, gy, pad), "minigrad": lambda: minigrad_conv(mx, mw, mgy, pad)}
+    for fn in (minigrad_conv, textbook_conv):
+        for ours, theirs in zip(fn(mx, mw, mgy, pad), numpy_conv(x, w, gy, pad), strict=True):
+            assert ours.dtype == np.float32 and np.allclose(ours, theirs, rtol=1e-4, atol=1e-3), "results differ"
+    contenders = {"numpy": lambda: numpy_conv(x, w, gy, pad), "minigrad": lambda: minigrad_conv(mx, mw, mgy, pad),
+                  "textbook": lambda: textbook_conv(mx, mw, mgy, pad)}
     if torch is not None:
         tx, tw = torch.tensor(x, requires_grad=True), torch.tensor(w, requires_grad=True)
         tgy = torch.tensor(gy)
@@ -127,16 +139,19 @@ def overhead() -> dict[str, float]:
 
 
 def main() -> None:
+    mg.memory.keep_freed_memory()
     if torch is not None:
         torch.set_num_threads(2)  # as many as this 2-core machine has, like numpy's BLAS
     print("correlate: forward + dL/dX + dL/dW, float32, 28×28, ms (median of blocks)")
-    header = f"{'layer':<26}{'numpy':>9}{'minigrad':>10}{'ratio':>8}" + (f"{'torch':>9}" if torch else "")
+    header = (f"{'layer':<26}{'numpy':>9}{'minigrad':>10}{'ratio':>8}{'textbook':>10}{'ratio':>8}"
+              + (f"{'torch':>9}{'mg/torch':>9}" if torch else ""))
     print(header + "\n" + "-" * len(header))
     for label, *shape in CASES:
         t = conv_case(*shape)
-        line = f"{label:<26}{t['numpy'] * 1e3:9.2f}{t['minigrad'] * 1e3:10.2f}{t['minigrad'] / t['numpy']:7.2f}×"
-        print(line + (f"{t['torch'] * 1e3:9.2f}" if torch else ""))
-    print("target: ratio ≤ 1.3×\n")
+        line = (f"{label:<26}{t['numpy'] * 1e3:9.2f}{t['minigrad'] * 1e3:10.2f}{t['minigrad'] / t['numpy']:7.2f}×"
+                f"{t['textbook'] * 1e3:10.2f}{t['textbook'] / t['numpy']:7.2f}×")
+        print(line + (f"{t['torch'] * 1e3:9.2f}{t['minigrad'] / t['torch']:8.2f}×" if torch else ""))
+    print("ratio: to numpy; target for minigrad (fast kernels): ≤ 1.3×; textbook: the fast kernels off\n")
     t = overhead()
     print(f"engine overhead, one small add with requires_grad, forward + backward ({CHAIN}-add chain):")
     print(f"  minigrad {t['minigrad'] * 1e6:6.2f} µs per op" + (f"   (torch {t['torch'] * 1e6:.2f})" if torch else ""))

@@ -1,13 +1,15 @@
 """One LeNet-5 training step — forward, cross-entropy, backward, SGD update — side by side.
 
 Prints ms/step and images/s at batch 1, 16, 64 and 256 for
-  - minigrad (``mg.models.LeNet5``, ``F.cross_entropy``, ``optim.SGD``),
+  - minigrad (``mg.models.LeNet5``, ``F.cross_entropy``, ``optim.SGD``), with its tuned
+    kernels (the default) and with the textbook forward (``mg.textbook_kernels()``),
   - the same step hand-written in plain numpy (benchmarks/numpy_lenet.py: the floor for any
-    numpy engine, see ../shared/PERF.md),
+    numpy engine, since it builds no graph and reuses the forward's im2col columns),
   - PyTorch CPU with 2 threads, when it is installed,
 with the ratios measured in the same run; and what recording Module calls (for graph
-pictures) costs per step. Importing minigrad tunes malloc (minigrad.memory) for the whole
-process, so the numpy floor and PyTorch run with the same allocator settings.
+pictures) costs per step. The script first asks malloc to keep freed memory
+(``mg.memory.keep_freed_memory()``, as a training script would) for the whole process, so the
+numpy floor and PyTorch run with the same allocator settings.
 
     python benchmarks/train_step.py [--batches 1 16 64 256] [--repeats 7]
 """
@@ -33,8 +35,9 @@ import numpy_lenet  # a sibling script, not a package
 def time_blocks(steps: list[Callable[[], object] | None], repeats: int, block: int,
                 statistic: Callable[[list[float]], float] = statistics.median) -> list[float]:
     """ms per step of each contender: the median over ``repeats`` rounds, each round timing one
-    block of ``block`` steps per contender in turn (PERF.md's way: blocks, not single steps, and
-    interleaved rounds, so that a machine slowing down for a while hits every contender alike)."""
+    block of ``block`` steps per contender in turn (blocks, not single steps, since one step is
+    too short to time alone; interleaved rounds, so that a machine slowing down for a while
+    hits every contender alike)."""
     times: list[list[float]] = [[] for _ in steps]
     for _ in range(2):  # warm up: first calls allocate, and thread pools start
         for step in filter(None, steps):
@@ -51,7 +54,8 @@ def time_blocks(steps: list[Callable[[], object] | None], repeats: int, block: i
     return [statistic(spent) if spent else float("nan") for spent in times]
 
 
-def minigrad_step(batch: int, rng: np.random.Generator) -> Callable[[], float]:
+def minigrad_step(batch: int, rng: np.random.Generator, textbook: bool = False) -> Callable[[], float]:
+    """One step of minigrad's LeNet-5; ``textbook``: with the fast kernels off."""
     mg.manual_seed(0)
     model = mg.models.LeNet5()
     optimizer = mg.optim.SGD(model.parameters(), lr=0.01)
@@ -64,7 +68,11 @@ def minigrad_step(batch: int, rng: np.random.Generator) -> Callable[[], float]:
         loss.backward()
         optimizer.step()
         return loss.item()
-    return step
+
+    def textbook_step() -> float:
+        with mg.textbook_kernels():
+            return step()
+    return textbook_step if textbook else step
 
 
 def numpy_step(batch: int, rng: np.random.Generator) -> Callable[[], float]:
@@ -110,23 +118,25 @@ def main() -> None:
     parser.add_argument("--batches", type=int, nargs="+", default=[1, 16, 64, 256])
     parser.add_argument("--repeats", type=int, default=7)
     args = parser.parse_args()
+    mg.memory.keep_freed_memory()
     rng = np.random.default_rng(0)
     has_torch = torch_step(1, rng) is not None
     print(f"LeNet-5 training step, float32, ms/step (median of {args.repeats} interleaved rounds)")
-    header = f"{'batch':>5} {'minigrad':>10} {'numpy':>9} {'torch':>9} {'mg/numpy':>9} {'mg/torch':>9} {'mg img/s':>10}"
+    header = (f"{'batch':>5} {'minigrad':>10} {'numpy':>9} {'torch':>9} {'mg/numpy':>9} {'mg/torch':>9} "
+              f"{'mg img/s':>10} {'textbook':>9} {'tb/numpy':>9} {'tb/torch':>9}")
     print(header)
     for batch in args.batches:
         block = max(2, min(50, 400 // batch))
-        contenders = [minigrad_step(batch, rng), numpy_step(batch, rng), torch_step(batch, rng)]
-        mine, floor, theirs = time_blocks(contenders, args.repeats, block)
+        contenders = [minigrad_step(batch, rng), numpy_step(batch, rng), torch_step(batch, rng),
+                      minigrad_step(batch, rng, textbook=True)]
+        mine, floor, theirs, textbook = time_blocks(contenders, args.repeats, block)
         print(f"{batch:>5} {mine:>10.2f} {floor:>9.2f} {theirs:>9.2f} {mine / floor:>8.2f}× {mine / theirs:>8.2f}× "
-              f"{batch / mine * 1e3:>10,.0f}")
+              f"{batch / mine * 1e3:>10,.0f} {textbook:>9.2f} {textbook / floor:>8.2f}× {textbook / theirs:>8.2f}×")
     if not has_torch:
         print("(PyTorch is not installed: `pip install torch` to print its column)")
     cost, calls = recording_cost(args.repeats), len(list(mg.models.LeNet5().modules()))
     print(f"\nModule-call recording (for graph pictures): {cost:.1f} µs per call; LeNet-5 makes {calls} calls "
           f"per step, {cost * calls:.0f} µs in all")
-    print(f"malloc tuned to keep freed memory (minigrad.memory, for every column above): {mg.memory.tuned}")
 
 if __name__ == "__main__":
     main()

@@ -196,11 +196,11 @@ X = mg.ones(2, 3, 5, 5)
 
 
 @pytest.mark.parametrize(("w_shape", "kwargs", "fragments"), [
-    ((4, 2, 3, 3), {}, ("correlate: input (2, 3, 5, 5) has 3 channels but weight (4, 2, 3, 3) expects 2",)),
-    ((6, 3, 3, 3), {"groups": 3}, ("correlate: input (2, 3, 5, 5) has 3 channels but weight (6, 3, 3, 3) expects 9",)),
-    ((4, 1, 3, 3), {"groups": 2}, ("correlate: groups=2 must divide both the input's 3 channels",
-                                   "weight's 4 output channels")),
-    ((3, 1, 3, 3), {"groups": 0}, ("correlate: groups=0 must divide",)),
+    ((4, 2, 3, 3), {}, ("correlate: input (2, 3, 5, 5) has 3 channels, but weight (4, 2, 3, 3) expects 2",)),
+    ((6, 3, 3, 3), {"groups": 3}, ("correlate: input (2, 3, 5, 5) has 3 channels, but weight (6, 3, 3, 3) expects 9",)),
+    ((4, 1, 3, 3), {"groups": 2}, ("correlate: groups=2 must be a positive integer dividing the 3 input channels",
+                                   "the 4 output channels")),
+    ((3, 1, 3, 3), {"groups": 0}, ("correlate: groups=0 must be a positive integer dividing",)),
     ((4, 3, 7, 7), {}, ("correlate: kernel (7, 7) (dilation (1, 1)) is larger than the padded input (5, 5)",)),
     ((4, 3, 7, 7), {"padding": (1, 0)},
      ("correlate: kernel (7, 7) (dilation (1, 1)) is larger than the padded input (7, 5)",)),

@@ -13,18 +13,28 @@ function and the expected layout.
 from __future__ import annotations
 
 import numbers
-from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 
-from minigrad import ops
 from minigrad.creation import generator
-from minigrad.ops.conv import _pad_or_crop, _swap_channels
-from minigrad.tensor import Tensor
-from minigrad.tensor_functions import IntOrTuple, as_tensor, correlate, int_tuple, matmul, pad, where, windows
+from minigrad.ops.conv import correlate_transpose
+from minigrad.tensor import Tensor, normalize_axis
+from minigrad.tensor_functions import (
+    IntOrTuple,
+    Padding,
+    as_tensor,
+    check_fits,
+    check_groups,
+    correlate,
+    int_tuple,
+    matmul,
+    pad,
+    promote,
+    where,
+    windows,
+)
 
-Padding = IntOrTuple | str
 _LAYOUTS = {1: "(N, C, L)", 2: "(N, C, H, W)"}
 _KERNELS = {1: "kL", 2: "kH, kW"}
 
@@ -36,15 +46,6 @@ def _input(x: Any, ndim: int, layout: str, op: str) -> Tensor:
     if x.ndim != ndim:
         raise ValueError(f"{op}: expected input of shape {layout}, got {x.shape}")
     return x
-
-
-def _check_fits(op: str, x: Tensor, kernel: tuple[int, ...], pads: Sequence[tuple[int, int]],
-                dilation: tuple[int, ...]) -> None:
-    """Raises when a (dilated) kernel is larger than the padded input."""
-    padded = tuple(s + a + b for s, (a, b) in zip(x.shape[2:], pads, strict=True))
-    if any(dl * (k - 1) + 1 > s for k, dl, s in zip(kernel, dilation, padded, strict=True)):
-        raise ValueError(f"{op}: kernel {kernel} (dilation {dilation}) is larger than the padded input {padded} "
-                         f"(input {x.shape}, padding {tuple(pads)})")
 
 
 def _check_bias(op: str, b: Tensor, channels: int) -> None:
@@ -61,49 +62,15 @@ def _channel_bias(y: Tensor, b: Any, op: str) -> Tensor:
     return y + b.reshape(1, -1, *(1,) * (y.ndim - 2))
 
 
-def _groups(op: str, groups: Any, channels: dict[str, int]) -> int:
-    """``groups`` checked to be a positive integer dividing each of the named channel counts."""
-    if not isinstance(groups, numbers.Integral) or groups < 1 or any(n % groups for n in channels.values()):
-        counts = " and ".join(f"the {n} {what}" for what, n in channels.items())
-        raise ValueError(f"{op}: groups={groups!r} must be a positive integer dividing {counts}")
-    return int(groups)
-
-
-def _conv_padding(op: str, padding: Padding, kernel: tuple[int, ...], stride: tuple[int, ...],
-                  dilation: tuple[int, ...]) -> tuple[tuple[int, int], ...]:
-    """(before, after) per spatial axis. 'same' keeps the size (stride 1): D(K − 1) split, the extra after."""
-    d = len(kernel)
-    if isinstance(padding, str):
-        if padding == "valid":
-            return ((0, 0),) * d
-        if padding != "same":
-            raise ValueError(f"{op}: padding must be an int, a tuple, 'valid' or 'same', got {padding!r}")
-        if any(s != 1 for s in stride):
-            raise ValueError(f"{op}: padding='same' needs stride 1, got stride {stride}")
-        totals = [dl * (k - 1) for k, dl in zip(kernel, dilation, strict=True)]
-        return tuple((t // 2, t - t // 2) for t in totals)
-    return tuple((p, p) for p in int_tuple(padding, d, "padding", op, 0))
-
-
 # ---- convolution
 def _conv(op: str, d: int, x: Any, w: Any, b: Any, stride: IntOrTuple, padding: Padding,
           dilation: IntOrTuple, groups: int) -> Tensor:
-    """The N-d convolution (cross-correlation) behind conv1d and conv2d."""
+    """The N-d convolution (cross-correlation) behind conv1d and conv2d: ``correlate`` plus a bias."""
     x, w = _input(x, d + 2, _LAYOUTS[d], op), as_tensor(w, op)
     if w.ndim != d + 2:
         raise ValueError(f"{op}: expected weight of shape (out_channels, in_channels/groups, {_KERNELS[d]}), "
                          f"got {w.shape}")
-    groups = _groups(op, groups, {"input channels": x.shape[1], "output channels": w.shape[0]})
-    if x.shape[1] != w.shape[1] * groups:
-        raise ValueError(f"{op}: input {x.shape} has {x.shape[1]} channels, but weight {w.shape} expects "
-                         f"{w.shape[1] * groups} ({w.shape[1]} per group × {groups} groups)")
-    stride, dilation = int_tuple(stride, d, "stride", op, 1), int_tuple(dilation, d, "dilation", op, 1)
-    pads = _conv_padding(op, padding, w.shape[2:], stride, dilation)
-    _check_fits(op, x, w.shape[2:], pads, dilation)
-    if any(a != b for a, b in pads):  # 'same' with an even kernel: pad unevenly first
-        x, pads = pad(x, ((0, 0), (0, 0), *pads)), ((0, 0),) * d
-    y = correlate(x, w, stride=stride, padding=tuple(a for a, _ in pads), dilation=dilation, groups=groups)
-    return _channel_bias(y, b, op)
+    return _channel_bias(correlate(x, w, stride, padding, dilation, groups, op=op), b, op)
 
 
 def conv1d(x: Any, w: Any, b: Any = None, stride: IntOrTuple = 1, padding: Padding = 0, dilation: IntOrTuple = 1,
@@ -145,10 +112,11 @@ def conv_transpose2d(x: Any, w: Any, b: Any = None, stride: IntOrTuple = 1, padd
     """Transposed convolution ("deconvolution"): the adjoint of conv2d, as used to upsample.
 
     x is (N, C_in, H, W) and w (C_in, C_out/groups, kH, kW) (PyTorch's layout). Each output axis has
-    (H − 1)·S − 2P + D(K − 1) + output_padding + 1 positions. Computed as an ordinary correlation:
-    S − 1 zeros are inserted between the input's pixels, the result is padded by D(K − 1) − P
-    (output_padding more after; negative widths crop), and correlated with the kernel flipped
-    and its two channel axes swapped.
+    (H − 1)·S − 2P + D(K − 1) + output_padding + 1 positions. It is exactly what carries dL/dY back
+    to dL/dX in conv2d with weight w (``correlate_transpose``, in ops/conv.py): S − 1 zeros are
+    inserted between the input's pixels, the result is padded by D(K − 1) − P (output_padding
+    more after; negative widths crop), and correlated with the kernel flipped and its two
+    channel axes swapped.
     """
     op = "conv_transpose2d"
     x, w = _input(x, 4, _LAYOUTS[2], op), as_tensor(w, op)
@@ -156,27 +124,20 @@ def conv_transpose2d(x: Any, w: Any, b: Any = None, stride: IntOrTuple = 1, padd
         raise ValueError(f"{op}: expected weight of shape (in_channels, out_channels/groups, kH, kW), got {w.shape}")
     if x.shape[1] != w.shape[0]:
         raise ValueError(f"{op}: input {x.shape} has {x.shape[1]} channels, but weight {w.shape} expects {w.shape[0]}")
-    groups = _groups(op, groups, {"input channels": x.shape[1]})
+    groups = check_groups(op, groups, {"input channels": x.shape[1]})
     stride, dilation = int_tuple(stride, 2, "stride", op, 1), int_tuple(dilation, 2, "dilation", op, 1)
     padding, extra = int_tuple(padding, 2, "padding", op, 0), int_tuple(output_padding, 2, "output_padding", op, 0)
     if any(e >= max(s, dl) for e, s, dl in zip(extra, stride, dilation, strict=True)):
         raise ValueError(f"{op}: output_padding {extra} must be smaller than the stride {stride} or the dilation "
                          f"{dilation}")
     kernel = w.shape[2:]
-    out = [(h - 1) * s - 2 * p + dl * (k - 1) + e + 1
-           for h, s, p, dl, k, e in zip(x.shape[2:], stride, padding, dilation, kernel, extra, strict=True)]
-    if min(out) < 1:
+    size = tuple((h - 1) * s - 2 * p + dl * (k - 1) + e + 1
+                 for h, s, p, dl, k, e in zip(x.shape[2:], stride, padding, dilation, kernel, extra, strict=True))
+    if min(size) < 1:
         raise ValueError(f"{op}: input {x.shape} with kernel {kernel}, stride {stride}, padding {padding} gives an "
-                         f"empty output {tuple(out)}")
-    if any(s > 1 for s in stride):
-        spread = tuple(s * (h - 1) + 1 for s, h in zip(stride, x.shape[2:], strict=True))
-        x = ops.scatter_add(x, index=(slice(None), slice(None), *(slice(None, None, s) for s in stride)),
-                            shape=x.shape[:2] + spread)
-    widths = tuple((dl * (k - 1) - p, dl * (k - 1) - p + e)
-                   for k, p, dl, e in zip(kernel, padding, dilation, extra, strict=True))
-    flipped = _swap_channels(w, groups)[:, :, ::-1, ::-1]
-    y = correlate(_pad_or_crop(x, widths), flipped, dilation=dilation, groups=groups)
-    return _channel_bias(y, b, op)
+                         f"empty output {size}")
+    x, w = promote(x, w)
+    return _channel_bias(correlate_transpose(x, w, size, stride, padding, dilation, groups), b, op)
 
 
 def linear(x: Any, w: Any, b: Any = None) -> Tensor:
@@ -213,7 +174,7 @@ def locally_connected2d(x: Any, weight: Any, bias: Any = None, stride: IntOrTupl
     if x.shape[1] != c:
         raise ValueError(f"{op}: input {x.shape} has {x.shape[1]} channels, but weight {weight.shape} expects {c}")
     stride, padding = int_tuple(stride, 2, "stride", op, 1), int_tuple(padding, 2, "padding", op, 0)
-    _check_fits(op, x, (kh, kw), [(p, p) for p in padding], (1, 1))
+    check_fits(op, tuple(s + 2 * p for s, p in zip(x.shape[2:], padding, strict=True)), (kh, kw), (1, 1))
     x = pad(x, ((0, 0), (0, 0), *((p, p) for p in padding)))
     taps = windows(x, (kh, kw), stride)                                   # (N, C, H_out, W_out, kH, kW)
     if taps.shape[2:4] != (h_out, w_out):
@@ -249,7 +210,7 @@ def _taps(op: str, x: Any, kernel_size: IntOrTuple, stride: IntOrTuple | None, p
     padding, dilation = int_tuple(padding, 2, "padding", op, 0), int_tuple(dilation, 2, "dilation", op, 1)
     if any(2 * p > k for p, k in zip(padding, kernel, strict=True)):
         raise ValueError(f"{op}: padding {padding} must be at most half the kernel size {kernel}")
-    _check_fits(op, x, kernel, [(p, p) for p in padding], dilation)
+    check_fits(op, tuple(s + 2 * p for s, p in zip(x.shape[2:], padding, strict=True)), kernel, dilation)
     if any(padding):
         x = pad(x, ((0, 0), (0, 0), *((p, p) for p in padding)), value=fill)
     taps = windows(x, kernel, stride, dilation)                           # (N, C, H_out, W_out, kH, kW)
@@ -261,7 +222,7 @@ def max_pool2d(x: Any, kernel_size: IntOrTuple, stride: IntOrTuple | None = None
     """The largest value in each kH×kW window (stride defaults to the kernel size; padding is −∞).
 
     At ties the gradient is shared equally among the tied entries, as for ``Tensor.max``
-    (PyTorch gives it all to one of them); the value is the same.
+    (PyTorch gives it all to one of them); the value is the same. A NaN wins its window.
     """
     return _taps("max_pool2d", x, kernel_size, stride, padding, dilation, -np.inf).max(axis=0)
 
@@ -346,6 +307,11 @@ def _array(t: Any) -> np.ndarray:
     return t.data if isinstance(t, Tensor) else t
 
 
+def _move_towards(stat: Any, value: np.ndarray, momentum: float) -> None:
+    """stat ← (1 − momentum)·stat + momentum·value, in place (a Tensor's version is bumped)."""
+    stat[...] = (1 - momentum) * _array(stat) + momentum * value
+
+
 def batch_norm(x: Any, running_mean: Any, running_var: Any, weight: Any = None, bias: Any = None,
                training: bool = False, momentum: float = 0.1, eps: float = 1e-5) -> Tensor:
     """Normalizes each channel (axis 1) of x (N, C, *) to mean 0 and variance 1, then scales and shifts.
@@ -372,10 +338,9 @@ def batch_norm(x: Any, running_mean: Any, running_var: Any, weight: Any = None, 
         centred = x - mean
         var = (centred * centred).mean(axes, keepdims=True)
         if running_mean is not None:
-            _array(running_mean)[...] = (1 - momentum) * _array(running_mean) + momentum * mean.data.reshape(c)
+            _move_towards(running_mean, mean.data.reshape(c), momentum)
         if running_var is not None:
-            unbiased = var.data.reshape(c) * (n / (n - 1))
-            _array(running_var)[...] = (1 - momentum) * _array(running_var) + momentum * unbiased
+            _move_towards(running_var, var.data.reshape(c) * (n / (n - 1)), momentum)
     else:
         if running_mean is None or running_var is None:
             raise ValueError("batch_norm: evaluation (training=False) needs running_mean and running_var")
@@ -413,16 +378,10 @@ def local_response_norm(x: Any, size: int, alpha: float = 1e-4, beta: float = 0.
 def flatten(x: Any, start_dim: int = 1, end_dim: int = -1) -> Tensor:
     """Merges axes start_dim … end_dim into one (the function form of ``nn.Flatten``)."""
     x = as_tensor(x, "flatten")
-    start, end = (_axis(a, x.ndim, "flatten") for a in (start_dim, end_dim))
+    start, end = (normalize_axis(a, x.ndim, "flatten") for a in (start_dim, end_dim))
     if start > end:
         raise ValueError(f"flatten: start_dim {start_dim} comes after end_dim {end_dim} for shape {x.shape}")
     return x.reshape(*x.shape[:start], -1, *x.shape[end + 1:])
-
-
-def _axis(axis: int, ndim: int, op: str) -> int:
-    if not isinstance(axis, numbers.Integral) or not -ndim <= axis < ndim:
-        raise ValueError(f"{op}: axis {axis!r} is out of range for {ndim} dimensions")
-    return int(axis) % ndim
 
 
 # ---- losses

@@ -29,7 +29,8 @@ def _scatter_add(x: np.ndarray, index: tuple, shape: tuple[int, ...]) -> np.ndar
     return out
 
 
-def _pad(x: np.ndarray, pad_width: tuple[tuple[int, int], ...], value: float) -> np.ndarray:
+def padded(x: np.ndarray, pad_width: tuple[tuple[int, int], ...], value: float) -> np.ndarray:
+    """x in a new array grown by pad_width[i] = (before, after) entries of ``value`` on each axis i."""
     out = np.full([d + a + b for d, (a, b) in zip(x.shape, pad_width, strict=True)], value, dtype=x.dtype)
     out[_interior(x.shape, pad_width)] = x
     return out
@@ -68,7 +69,7 @@ getitem: Primitive = Primitive("getitem", lambda x, index: x[index],
 scatter_add: Primitive = Primitive("scatter_add", _scatter_add,
                         lambda g, out, x, index, shape: getitem(g, index=index))
 
-pad: Primitive = Primitive("pad", _pad,
+pad: Primitive = Primitive("pad", padded,
                 lambda g, out, x, pad_width, value: getitem(g, index=_interior(x.shape, pad_width)))
 
 concatenate: Primitive = Primitive("concatenate", lambda *xs, axis: np.concatenate(xs, axis=axis),

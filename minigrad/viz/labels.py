@@ -21,6 +21,7 @@ LINE_WIDTH = 28   # op parameters wrap onto a new line past this many characters
 LAYER_WIDTH = 36  # a collapsed layer's repr wraps past this many
 SPATIAL = ("kernel_size", "stride", "padding", "dilation")  # shown as one number when all axes agree
 QUIET = {"dilation": 1, "groups": 1, "padding": 0, "keepdims": False, "value": 0.0}  # left out at these values
+SAVED = ("columns",)  # arrays a VJP hands on (correlate's im2col columns): data, not settings; left out
 
 
 def escape(text: str) -> str:
@@ -84,8 +85,9 @@ def wrap(items: list[str], separator: str, width: int = LINE_WIDTH) -> list[str]
 
 
 def op_tooltip(op: Primitive, params: dict[str, Any]) -> str:
-    """The op with every parameter in full (shown on hover in SVG)."""
-    return f"{op.name}(" + ", ".join(f"{k}={_value(k, v, limit=None)}" for k, v in params.items()) + ")"
+    """The op with every parameter but saved arrays in full (shown on hover in SVG)."""
+    shown = (f"{k}={_value(k, v, limit=None)}" for k, v in params.items() if k not in SAVED)
+    return f"{op.name}(" + ", ".join(shown) + ")"
 
 
 def layer_label(path: str, description: str, output_shapes: list[tuple[int, ...]], params: int) -> str:
@@ -124,7 +126,9 @@ def arguments(call: str) -> list[str]:
 
 
 def _quiet(name: str, value: Any) -> bool:
-    """True for parameters at their do-nothing value (dilation 1, groups 1, padding 0, …)."""
+    """True for parameters at their do-nothing value (dilation 1, groups 1, padding 0, …) and saved arrays."""
+    if name in SAVED:
+        return True
     if name not in QUIET:
         return False
     flat = value if isinstance(value, tuple) else (value,)

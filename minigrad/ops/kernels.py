@@ -1,0 +1,179 @@
+"""Tuned kernels: the sums of the textbook ``correlate`` (ops/conv.py), ordered for speed.
+
+conv.py's forward is the definition — pad, take every window, contract with the kernel —
+and its one choice point sends the work here while ``switches.fast_kernels`` is on
+(``mg.textbook_kernels()`` or ``MINIGRAD_KERNELS=textbook`` turn it off). The results are
+the same sums in another order, so they agree up to floating-point rounding (exactly, when
+every sum is exact). Two orders compute a correlation with one matrix product:
+
+- gather, then multiply (im2col): copy the windows of x into a column matrix, multiply by w;
+- multiply, then gather: multiply every input pixel by every kernel tap, then add each tap's
+  products where they land, one slice-add per kernel offset.
+
+``correlate`` estimates the cost of both and runs the cheaper. The weight VJP is a
+correlation whose im2col columns are exactly the forward's, so the forward returns its
+columns, the VJP hands them back, and the largest copy of a training step is made once.
+Everything works channels first, (C, N, *S), so that a group's rows are contiguous.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.lib.stride_tricks import as_strided
+
+from minigrad.ops.shape import padded
+
+Ints = tuple[int, ...]
+
+# The cost model. Both constants were tuned on one 2-core x86 machine; other values change
+# only the speed, never the results (tests/test_kernels.py forces each choice both ways).
+_SLICE_ADD_COST = 20_000  # one slice-add call costs about as much as moving this many more entries
+_SHORT_ROW = 16  # rows shorter than this are copied or slice-added with the batch axis laid out last
+# Columns larger than this (bytes) are not kept on the node for the weight VJP, which gathers
+# them again: VGG16's first layers at 224×224 would otherwise hold GBs until backward.
+KEEP_COLUMNS = 32 << 20
+
+
+@dataclass(frozen=True, repr=False)
+class Columns:
+    """A correlation's im2col columns and their layout: (g, C/g·K, N·L) when ``kernel_first``,
+    else (g, N·L, C/g·K); with ``batch_last`` the last factor's two axes trade places (see ``_gather``)."""
+
+    array: np.ndarray
+    kernel_first: bool
+    batch_last: bool
+
+    def __repr__(self) -> str:  # never the entries: a graph picture may show the parameter
+        return f"Columns{self.array.shape}"
+
+
+def correlate(x: np.ndarray, w: np.ndarray, positions: Ints, stride: Ints, padding: Ints, dilation: Ints,
+              groups: int, columns: Columns | None = None) -> tuple[np.ndarray, Columns | None]:
+    """y = correlate(x, w) (see ops/conv.py) by the cheaper order, and the columns worth keeping.
+
+    Multiply-then-gather makes O/g·K·N·S products and K slice-adds; im2col copies C/g·K·N·L
+    entries. The first wins when there are fewer output than input channels and few taps, as
+    in the VJP for x. ``columns``, the forward's, are given to the weight VJP's correlation: in
+    it kernel and output positions trade places, so the forward's layout is read the other way.
+    Columns are returned (to be kept on the graph node) for groups = 1, up to KEEP_COLUMNS bytes.
+    """
+    (o, cg), kernel, n = w.shape[:2], w.shape[2:], x.shape[0]
+    nk, nl, xc = math.prod(kernel), math.prod(positions), x.swapaxes(0, 1)     # xc: (C, N, *S)
+    cols = _read_the_other_way(columns, (groups, cg * nk, n * nl), x.dtype)
+    if cols is None:
+        products = o // groups * nk * n * math.prod(x.shape[2:]) + nk * _SLICE_ADD_COST
+        if products < cg * nk * n * nl:
+            return _multiply_then_gather(xc, w, positions, stride, padding, dilation, groups).swapaxes(0, 1), None
+        cols = _gather(xc, kernel, positions, stride, padding, dilation, groups)
+    y = _multiply(cols, w, positions, n, groups).swapaxes(0, 1)
+    return y, cols if groups == 1 and cols.array.nbytes <= KEEP_COLUMNS else None
+
+
+def _read_the_other_way(columns: Columns | None, kernel_first: tuple[int, int, int], dtype: np.dtype,
+                        ) -> Columns | None:
+    """The forward's ``columns`` as the weight VJP's correlation reads them, or None if they do
+    not fit (``kernel_first``: the shape of its own kernel-first columns). Kernel and output
+    positions trade places: the forward's (g, C/g·K, N·L) are (g, N'·L', C'/g·K') here."""
+    if columns is None or columns.array.dtype != dtype:
+        return None
+    groups, rows, width = kernel_first
+    if columns.array.shape != ((groups, width, rows) if columns.kernel_first else kernel_first):
+        return None
+    return Columns(columns.array, not columns.kernel_first, columns.batch_last)
+
+
+def _gather(xc: np.ndarray, kernel: Ints, positions: Ints, stride: Ints, padding: Ints, dilation: Ints,
+            groups: int) -> Columns:
+    """im2col: the windows of xc (C, N, *S) copied into columns (g, C/g·K, N·L), or (g, N·L, C/g·K).
+
+    The copy's innermost loop runs along the last axis, so the longer of the output positions
+    and the kernel positions goes last (``kernel_first``: the positions). When even that row is
+    short, ``batch_last``: the last factor's two axes trade places — (g, C/g·K, L·N), or
+    (g, N·L, K·C/g) — and the copy is made from xc rearranged so that that last axis is
+    contiguous: each row of every window is then one run of (row length × N) entries, not a
+    run of a few entries per image (3× faster for LeNet's 10-wide second layer).
+    """
+    c, n = xc.shape[:2]
+    kernel_first = math.prod(positions) >= math.prod(kernel)
+    batch_last = (positions if kernel_first else kernel)[-1] < _SHORT_ROW
+    last = 1 if kernel_first else 0  # the axis that ends the columns
+    source = np.moveaxis(xc, last, -1) if batch_last else xc  # (C, *S, N), (N, *S, C) or (C, N, *S)
+    first = 1 if batch_last else 2                               # of the spatial axes
+    if any(padding) or batch_last:  # a padded copy, contiguous in the new order
+        after = ((0, 0),) * (source.ndim - first - len(padding))
+        source = padded(source, ((0, 0),) * first + tuple((p, p) for p in padding) + after, 0)
+    s_sp = source.strides[first:first + len(padding)]
+    if batch_last:
+        s_c, s_n = (source.strides[0], source.strides[-1]) if kernel_first else (source.strides[-1], source.strides[0])
+    else:
+        s_c, s_n = source.strides[:2]
+    at_k = tuple(dl * t for dl, t in zip(dilation, s_sp, strict=True))  # step between kernel taps
+    at_l = tuple(s * t for s, t in zip(stride, s_sp, strict=True))      # step between output positions
+    cg, nk, nl = c // groups, math.prod(kernel), math.prod(positions)
+    if kernel_first:
+        ends = ((*positions, n), (*at_l, s_n)) if batch_last else ((n, *positions), (s_n, *at_l))
+        view = as_strided(source, (groups, cg, *kernel, *ends[0]), (cg * s_c, s_c, *at_k, *ends[1]))
+        return Columns(view.reshape(groups, cg * nk, n * nl), kernel_first, batch_last)
+    ends = ((*kernel, cg), (*at_k, s_c)) if batch_last else ((cg, *kernel), (s_c, *at_k))
+    view = as_strided(source, (groups, n, *positions, *ends[0]), (cg * s_c, s_n, *at_l, *ends[1]))
+    return Columns(view.reshape(groups, n * nl, cg * nk), kernel_first, batch_last)
+
+
+def _multiply(cols: Columns, w: np.ndarray, positions: Ints, n: int, groups: int) -> np.ndarray:
+    """The matrix product of w (O, C/g, *K) with columns in any layout; returns y as (O, N, *L)."""
+    (o, cg), kernel = w.shape[:2], w.shape[2:]
+    if cols.kernel_first:
+        y = w.reshape(groups, o // groups, cg * math.prod(kernel)) @ cols.array  # (g, O/g, N·L) or (g, O/g, L·N)
+        if cols.batch_last:
+            return np.ascontiguousarray(np.moveaxis(y.reshape(o, *positions, n), -1, 1))
+        return y.reshape(o, n, *positions)
+    wg = np.moveaxis(w, 1, -1) if cols.batch_last else w                  # rows (o), columns (k, c) or (c, k)
+    y = cols.array @ wg.reshape(groups, o // groups, -1).transpose(0, 2, 1)  # (g, N·L, O/g)
+    return y.transpose(0, 2, 1).reshape(o, n, *positions)
+
+
+def _multiply_then_gather(xc: np.ndarray, w: np.ndarray, positions: Ints, stride: Ints, padding: Ints,
+                          dilation: Ints, groups: int) -> np.ndarray:
+    """z[o, k, n, s] = Σ_c w[o, c, k] · xc[group(o)·C/g + c, n, s] by one matrix product, then
+    y[o, n, l] = Σ_k z[o, k, n, l·stride + k·dilation − padding] by one slice-add per kernel
+    offset; taps that fall on the padding add nothing, so x is never padded. Returns (O, N, *L).
+
+    A slice-add runs fast along long contiguous rows. When the image rows are short, the
+    batch axis is put last instead, so that each row of every image is one contiguous run.
+    """
+    n, spatial = xc.shape[1], xc.shape[2:]
+    (o, cg), kernel = w.shape[:2], w.shape[2:]
+    batch_last = min(spatial[-1], positions[-1]) < _SHORT_ROW
+    all_ = slice(None)
+
+    def images(*index: slice) -> tuple[slice, ...]:  # a spatial index, with every image
+        return (*index, all_) if batch_last else (all_, *index)
+
+    if batch_last:
+        xc = np.moveaxis(xc, 1, -1)                                       # (C, *S, N)
+    wk = w.reshape(groups, o // groups, cg, -1).transpose(0, 1, 3, 2).reshape(groups, -1, cg)  # rows (o, k)
+    z = (wk @ xc.reshape(groups, cg, -1)).reshape(o, *kernel, *xc.shape[1:])
+    landings = [_landings(*axis) for axis in zip(kernel, spatial, positions, stride, padding, dilation, strict=True)]
+    y = np.zeros((o, *positions, n) if batch_last else (o, n, *positions), xc.dtype)
+    for k in np.ndindex(*kernel):
+        into, taps = zip(*(axis[i] for axis, i in zip(landings, k, strict=True)), strict=True)
+        target, source = (all_, *images(*into)), (all_, *k, *images(*taps))
+        y[target] += z[source]
+    return np.ascontiguousarray(np.moveaxis(y, -1, 1)) if batch_last else y
+
+
+def _landings(kernel: int, size: int, positions: int, stride: int, padding: int,
+              dilation: int) -> list[tuple[slice, slice]]:
+    """Along one axis, for each kernel offset k: the outputs l whose tap reads inside x, and
+    where those taps read (l·stride + k·dilation − padding, which must lie in [0, size))."""
+    slices = []
+    for k in range(kernel):
+        first = max(0, -((k * dilation - padding) // stride))
+        count = max(min(positions - 1, (size - 1 + padding - k * dilation) // stride) - first + 1, 0)
+        start = first * stride + k * dilation - padding
+        stop = start + stride * (count - 1) + 1 if count else start
+        slices.append((slice(first, first + count), slice(start, stop, stride)))
+    return slices
