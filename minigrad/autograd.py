@@ -40,7 +40,7 @@ def topological_order(roots: Iterable[Tensor], inputs: Callable[[Tensor], Iterab
         elif id(t) not in visited:
             visited.add(id(t))
             stack.append((t, True))
-            stack.extend((x, False) for x in reversed(list(follow(t))) if id(x) not in visited)
+            stack += [(x, False) for x in reversed(list(follow(t))) if id(x) not in visited]
     return order
 
 
@@ -83,10 +83,11 @@ def _run(roots: list[Tensor], seeds: list[Any], wanted: set[Tensor] | None,
     """
     grads = {r: _seed(r, s) for r, s in zip(roots, seeds, strict=True)}
     order = topological_order(roots, lambda t: [x for x in t.inputs if x.requires_grad])
+    checking = switches.anomaly  # under detect_anomaly, each VJP's result is checked, not each step inside it
     found: dict[Tensor, Tensor] = {}
-    with set_grad_enabled(create_graph):  # the VJPs are recorded only to differentiate them again
-        for t in reversed(order):         # each node after every node that uses it
-            g = grads.pop(t, None)
+    with set_grad_enabled(create_graph), detect_anomaly(False), annotated(()):  # (VJPs are recorded only to
+        for t in reversed(order):                                               # differentiate them again)
+            g = grads.pop(t, None)  # each node comes after every node that uses it: its gradient is complete
             if g is None:
                 continue
             g = _run_hooks(t, g)
@@ -96,8 +97,7 @@ def _run(roots: list[Tensor], seeds: list[Any], wanted: set[Tensor] | None,
                 t.grad = g if t.grad is None else t.grad + g
             if t.op is not None:
                 _check_alive(t)
-                for x, gx in _vjps(t, g):
-                    grads[x] = grads[x] + gx if x in grads else gx
+                _propagate(t, g, grads, checking or t.origin is not None)
     if not (create_graph if retain_graph is None else retain_graph):
         _release(order)
     return found
@@ -139,26 +139,34 @@ def _check_alive(t: Tensor) -> None:
         raise RuntimeError(f"backward: trying to backward through the graph a second time (at a "
                            f"'{t.op.name}' node of shape {t.shape}); its saved values were freed by the first "
                            "backward — pass retain_graph=True to the first call if you need to go through it twice")
-    seen = [(f"input {i}", x, array, version) for i, (x, (array, version)) in enumerate(
-        zip(t.inputs, t.input_versions, strict=True))]
-    for what, x, array, version in [*seen, ("its output", t, t.data, 0)]:
+    for i, (x, (array, version)) in enumerate(zip(t.inputs, t.input_versions, strict=True)):
         if x.data is not array or x.version != version:
-            raise RuntimeError(f"backward: {what} (shape {x.shape}) of the '{t.op.name}' node of shape {t.shape} "
-                               f"was modified in place after the forward used it (version {x.version}, the node "
-                               f"saw version {version}), so its gradient would be wrong. Change it after "
-                               "backward, or compute with a copy (x.clone())")
+            _modified(t, f"input {i}", x, version)
+    if t.version != 0:
+        _modified(t, "its output", t, 0)
 
 
-def _vjps(t: Tensor, g: Tensor) -> Iterable[tuple[Tensor, Tensor]]:
-    """(input, dL/d(input)) for each input of t that requires grad, made inside t's annotations."""
-    checking = switches.anomaly or t.origin is not None  # the VJP's result is checked, not each step inside it
-    with annotated(t.annotations), detect_anomaly(False):
-        for i, x in enumerate(t.inputs):
-            if x.requires_grad:
-                gx = t.op.vjp(i, g, t)
-                if checking:
-                    check_finite(gx.data, f"the VJP of '{t.op.name}' (input {i})", t.origin)
-                yield x, gx if gx.dtype == x.dtype else gx.astype(x.dtype)  # a gradient has its tensor's dtype
+def _modified(t: Tensor, what: str, x: Tensor, version: int) -> None:
+    raise RuntimeError(f"backward: {what} (shape {x.shape}) of the '{t.op.name}' node of shape {t.shape} was "
+                       f"modified in place after the forward used it (version {x.version}, the node saw version "
+                       f"{version}), so its gradient would be wrong. Change it after backward, or compute with "
+                       "a copy of it")
+
+
+def _propagate(t: Tensor, g: Tensor, grads: dict[Tensor, Tensor], checking: bool) -> None:
+    """Adds dL/d(input) = VJP(dL/dt) to ``grads`` for each input of t that requires grad.
+
+    The tensors a VJP makes carry t's annotations (nn's Module calls: the pictures group them).
+    """
+    switches.annotations = t.annotations
+    for i, x in enumerate(t.inputs):
+        if x.requires_grad:
+            gx = t.op.vjp(i, g, t)
+            if checking:
+                check_finite(gx.data, f"the VJP of '{t.op.name}' (input {i})", t.origin)
+            if gx.dtype != x.dtype:  # a gradient has its tensor's dtype (as in PyTorch)
+                gx = gx.astype(x.dtype)
+            grads[x] = grads[x] + gx if x in grads else gx
 
 
 def _release(order: list[Tensor]) -> None:
