@@ -4,7 +4,7 @@ argument checking and conversion around the primitives, plus compositions of the
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any, cast
+from typing import Any
 
 import numpy as np
 
@@ -89,9 +89,15 @@ def pad(x: Any, pad_width: Any, value: float = 0.0) -> Tensor:
 
 
 def int_tuple(value: IntOrTuple, d: int, name: str, op: str, minimum: int) -> tuple[int, ...]:
-    """An int or a d-tuple as a d-tuple, checked to be at least ``minimum``."""
-    out = (value,) * d if is_int(value) else tuple(cast(Sequence[int], value))
-    if len(out) != d or not all(is_int(v) and v >= minimum for v in out):
+    """An int or a d-tuple as a d-tuple, checked to be at least ``minimum``.
+
+    TypeError for anything but integers (floats, None and bools included: ``stride=2.0`` is
+    refused, not rounded); ValueError for the wrong count or a value below ``minimum``.
+    """
+    out = (value,) * d if is_int(value) else tuple(value) if isinstance(value, Sequence) else (value,)
+    if not all(is_int(v) and not isinstance(v, bool | np.bool_) for v in out):
+        raise TypeError(f"{op}: {name} must be an int or a tuple of {d} ints, got {value!r}")
+    if len(out) != d or not all(v >= minimum for v in out):
         raise ValueError(f"{op}: {name} must be an integer ≥ {minimum} or {d} of them, got {value!r}")
     return tuple(int(v) for v in out)
 
@@ -119,7 +125,9 @@ def check_fits(op: str, size: tuple[int, ...], kernel: tuple[int, ...], dilation
 
 def check_groups(op: str, groups: Any, channels: dict[str, int]) -> int:
     """``groups`` checked to be a positive integer dividing each of the named channel counts."""
-    if not is_int(groups) or groups < 1 or any(n % groups for n in channels.values()):
+    if not is_int(groups) or isinstance(groups, bool | np.bool_):
+        raise TypeError(f"{op}: groups must be an int, got {groups!r}")
+    if groups < 1 or any(n % groups for n in channels.values()):
         counts = " and ".join(f"the {n} {what}" for what, n in channels.items())
         raise ValueError(f"{op}: groups={groups!r} must be a positive integer dividing {counts}")
     return int(groups)
@@ -158,7 +166,7 @@ def windows(x: Any, kernel_size: IntOrTuple, stride: IntOrTuple | None = None, d
     ``stride`` defaults to the kernel size (non-overlapping windows, as pooling does).
     """
     x = as_tensor(x, "windows")
-    d = 1 if is_int(kernel_size) else len(cast(Sequence[int], kernel_size))
+    d = len(kernel_size) if isinstance(kernel_size, Sequence) else 1
     kernel = int_tuple(kernel_size, d, "kernel_size", "windows", 1)
     stride = kernel if stride is None else int_tuple(stride, d, "stride", "windows", 1)
     dilation = int_tuple(dilation, d, "dilation", "windows", 1)

@@ -16,7 +16,7 @@ from minigrad.nn import init
 from minigrad.nn.modules.module import Module, Parameter
 from minigrad.ops import out_size
 from minigrad.tensor import Tensor
-from minigrad.tensor_functions import IntOrTuple, int_tuple
+from minigrad.tensor_functions import IntOrTuple, int_tuple, padding_widths
 
 
 class _Conv(Module):
@@ -31,14 +31,15 @@ class _Conv(Module):
         super().__init__()
         layer, d = type(self).__name__, self.dims
         for what, n in (("in_channels", in_channels), ("out_channels", out_channels)):
-            if not isinstance(groups, int) or groups < 1 or n % groups:
+            if not isinstance(groups, int) or isinstance(groups, bool) or groups < 1 or n % groups:
                 raise ValueError(f"{layer}: {what} ({n}) must be divisible by groups ({groups!r})")
         self.in_channels, self.out_channels, self.groups = in_channels, out_channels, groups
         self.kernel_size = int_tuple(kernel_size, d, "kernel_size", layer, 1)
         self.stride = int_tuple(stride, d, "stride", layer, 1)
         self.dilation = int_tuple(dilation, d, "dilation", layer, 1)
         self.output_padding = int_tuple(output_padding, d, "output_padding", layer, 0)
-        self.padding = _padding(padding, self.stride, d, layer)
+        padding_widths(padding, self.kernel_size, self.stride, self.dilation, layer)  # checked now, not at the call
+        self.padding = padding if isinstance(padding, str) else int_tuple(padding, d, "padding", layer, 0)
         shape = (in_channels, out_channels // groups) if self.transposed else (out_channels, in_channels // groups)
         self.weight = Parameter(zeros(*shape, *self.kernel_size))
         self.bias = Parameter(zeros(out_channels)) if bias else None
@@ -56,16 +57,6 @@ class _Conv(Module):
         if self.groups != 1:
             s += f", groups={self.groups}"
         return s if self.bias is not None else s + ", bias=False"
-
-
-def _padding(padding: IntOrTuple | str, stride: tuple[int, ...], d: int, layer: str) -> tuple[int, ...] | str:
-    if not isinstance(padding, str):
-        return int_tuple(padding, d, "padding", layer, 0)
-    if padding not in ("valid", "same"):
-        raise ValueError(f"{layer}: padding must be an int, a tuple, 'valid' or 'same', got {padding!r}")
-    if padding == "same" and stride != (1,) * d:
-        raise ValueError(f"{layer}: padding='same' needs stride 1, got stride {stride}")
-    return padding
 
 
 class Conv1d(_Conv):

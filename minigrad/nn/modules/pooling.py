@@ -9,7 +9,16 @@ from __future__ import annotations
 from minigrad.nn import functional as F
 from minigrad.nn.modules.module import Module
 from minigrad.tensor import Tensor
-from minigrad.tensor_functions import IntOrTuple
+from minigrad.tensor_functions import IntOrTuple, int_tuple
+
+
+def _check_window(layer: str, kernel_size: IntOrTuple, stride: IntOrTuple | None, padding: IntOrTuple = 0,
+                  dilation: IntOrTuple = 1) -> None:
+    """Checks the window settings when the layer is made, as the function form does at each call."""
+    stride = kernel_size if stride is None else stride  # (the default: windows that tile)
+    for name, value, minimum in (("kernel_size", kernel_size, 1), ("stride", stride, 1), ("padding", padding, 0),
+                                 ("dilation", dilation, 1)):
+        int_tuple(value, 2, name, layer, minimum)
 
 
 class MaxPool2d(Module):
@@ -18,6 +27,7 @@ class MaxPool2d(Module):
     def __init__(self, kernel_size: IntOrTuple, stride: IntOrTuple | None = None, padding: IntOrTuple = 0,
                  dilation: IntOrTuple = 1) -> None:
         super().__init__()
+        _check_window("MaxPool2d", kernel_size, stride, padding, dilation)
         self.kernel_size, self.padding, self.dilation = kernel_size, padding, dilation
         self.stride = kernel_size if stride is None else stride
 
@@ -33,6 +43,7 @@ class AvgPool2d(Module):
 
     def __init__(self, kernel_size: IntOrTuple, stride: IntOrTuple | None = None, padding: IntOrTuple = 0) -> None:
         super().__init__()
+        _check_window("AvgPool2d", kernel_size, stride, padding)
         self.kernel_size, self.padding = kernel_size, padding
         self.stride = kernel_size if stride is None else stride
 
@@ -48,6 +59,7 @@ class LPPool2d(Module):
 
     def __init__(self, norm_type: float, kernel_size: IntOrTuple, stride: IntOrTuple | None = None) -> None:
         super().__init__()
+        _check_window("LPPool2d", kernel_size, stride)
         self.norm_type, self.kernel_size, self.stride = norm_type, kernel_size, stride
 
     def forward(self, x: Tensor) -> Tensor:
