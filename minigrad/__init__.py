@@ -14,6 +14,7 @@ from minigrad.summary import summary
 from minigrad.tensor import Tensor
 from minigrad.tensor_functions import (
     as_tensor,
+    cat,
     concatenate,
     correlate,
     matmul,
@@ -33,6 +34,7 @@ __all__ = [
     "Tensor",
     "arange",
     "as_tensor",
+    "cat",
     "concatenate",
     "correlate",
     "data",

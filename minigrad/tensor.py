@@ -386,48 +386,80 @@ class Tensor:
         accuracy near 0 (2·sigmoid(2x) − 1 gives 0 for float32 x = 1e-8)."""
         return ops.tanh(self)
 
-    def log_softmax(self, axis: int = -1) -> Tensor:
+    def log_softmax(self, axis: int = -1, *, dim: int | None = None) -> Tensor:
         """x − log Σ exp(x), shifted by the (constant) max so that exp never overflows."""
-        axes = normalize_axes(axis, self.ndim, "log_softmax")
+        axes = normalize_axes(_either(axis, dim, -1, "log_softmax"), self.ndim, "log_softmax")
         shifted = self - self.max(axis=axes, keepdims=True).detach()
         return shifted - shifted.exp().sum(axis=axes, keepdims=True).log()
 
-    def softmax(self, axis: int = -1) -> Tensor:
+    def softmax(self, axis: int = -1, *, dim: int | None = None) -> Tensor:
         """exp(x) / Σ exp(x) along ``axis``."""
-        return self.log_softmax(axis).exp()
+        return self.log_softmax(_either(axis, dim, -1, "softmax")).exp()
 
+    # ---- dtype
     def astype(self, dtype: Any) -> Tensor:
         dtype = as_array(np.zeros(0, dtype), op="astype").dtype
         return self if dtype == self.dtype else ops.cast(self, dtype=dtype)
 
-    # ---- reductions
-    def sum(self, axis: Axis = None, keepdims: bool = False) -> Tensor:
-        return ops.sum(self, axis=normalize_axes(axis, self.ndim, "sum"), keepdims=keepdims)
+    def to(self, dtype: Any) -> Tensor:
+        """PyTorch's name for ``astype`` (minigrad has one device, the CPU)."""
+        return self.astype(dtype)
 
-    def max(self, axis: Axis = None, keepdims: bool = False) -> Tensor:
-        """Largest values along ``axis``; at ties the gradient is shared equally."""
+    def float(self) -> Tensor:
+        """As float32 (``(pred == y).float()`` counts matches)."""
+        return self.astype(np.float32)
+
+    def double(self) -> Tensor:
+        """As float64 (what gradient checks want)."""
+        return self.astype(np.float64)
+
+    def clone(self) -> Tensor:
+        """A copy of the values that gradients flow through (a cast to its own dtype copies)."""
+        return ops.cast(self, dtype=self.dtype)
+
+    def __array__(self, dtype: Any = None, copy: bool | None = None) -> np.ndarray:
+        """numpy's protocol: ``np.asarray(t)`` gives the values (a copy only when one is asked for)."""
+        return np.array(self.data, dtype=dtype, copy=copy)
+
+    # ---- reductions (numpy's words axis/keepdims, or PyTorch's dim/keepdim)
+    def sum(self, axis: Axis = None, keepdims: bool = False, *, dim: Axis = None, keepdim: bool | None = None,
+            ) -> Tensor:
+        axes = normalize_axes(_either(axis, dim, None, "sum"), self.ndim, "sum")
+        return ops.sum(self, axis=axes, keepdims=_kept(keepdims, keepdim))
+
+    def max(self, axis: Axis = None, keepdims: bool = False, *, dim: Axis = None, keepdim: bool | None = None,
+            ) -> Tensor:
+        """Largest values along ``axis`` (values only; ``argmax`` gives indices); at ties the gradient
+        is shared equally."""
         if self.numel() == 0:
             raise ValueError(f"max: cannot reduce an empty tensor of shape {self.shape}")
-        return ops.max(self, axis=normalize_axes(axis, self.ndim, "max"), keepdims=keepdims)
+        axes = normalize_axes(_either(axis, dim, None, "max"), self.ndim, "max")
+        return ops.max(self, axis=axes, keepdims=_kept(keepdims, keepdim))
 
-    def min(self, axis: Axis = None, keepdims: bool = False) -> Tensor:
-        return -((-self).max(normalize_axes(axis, self.ndim, "min"), keepdims))
+    def min(self, axis: Axis = None, keepdims: bool = False, *, dim: Axis = None, keepdim: bool | None = None,
+            ) -> Tensor:
+        axes = normalize_axes(_either(axis, dim, None, "min"), self.ndim, "min")
+        return -((-self).max(axes, _kept(keepdims, keepdim)))
 
-    def mean(self, axis: Axis = None, keepdims: bool = False) -> Tensor:
-        axes = normalize_axes(axis, self.ndim, "mean")
-        return self.sum(axes, keepdims) / _count(self.shape, axes)
+    def mean(self, axis: Axis = None, keepdims: bool = False, *, dim: Axis = None, keepdim: bool | None = None,
+             ) -> Tensor:
+        axes = normalize_axes(_either(axis, dim, None, "mean"), self.ndim, "mean")
+        return self.sum(axes, _kept(keepdims, keepdim)) / _count(self.shape, axes)
 
-    def var(self, axis: Axis = None, keepdims: bool = False, ddof: int = 0) -> Tensor:
+    def var(self, axis: Axis = None, keepdims: bool = False, ddof: int = 0, *, dim: Axis = None,
+            keepdim: bool | None = None) -> Tensor:
         """Σ (x − mean)² / (n − ddof): numpy's variance (ddof=0 by default)."""
-        axes = normalize_axes(axis, self.ndim, "var")
+        axes = normalize_axes(_either(axis, dim, None, "var"), self.ndim, "var")
         centred = self - self.mean(axes, keepdims=True)
-        return (centred * centred).sum(axes, keepdims) / (_count(self.shape, axes) - ddof)
+        return (centred * centred).sum(axes, _kept(keepdims, keepdim)) / (_count(self.shape, axes) - ddof)
 
-    def argmax(self, axis: int | None = None) -> Tensor:
-        return Tensor.wrap(np.asarray(self.data.argmax(axis=_one_axis(axis, self.ndim, "argmax"))))
+    def argmax(self, axis: int | None = None, *, dim: int | None = None) -> Tensor:
+        axis = _one_axis(_either(axis, dim, None, "argmax"), self.ndim, "argmax")
+        return Tensor.wrap(np.asarray(self.data.argmax(axis=axis)))
 
-    def argmin(self, axis: int | None = None) -> Tensor:
-        return Tensor.wrap(np.asarray(self.data.argmin(axis=_one_axis(axis, self.ndim, "argmin"))))
+    def argmin(self, axis: int | None = None, *, dim: int | None = None) -> Tensor:
+        axis = _one_axis(_either(axis, dim, None, "argmin"), self.ndim, "argmin")
+        return Tensor.wrap(np.asarray(self.data.argmin(axis=axis)))
 
     # ---- shape
     def reshape(self, *shape: int | Sequence[int]) -> Tensor:
@@ -437,13 +469,45 @@ class Tensor:
             raise ValueError(f"reshape: {err}") from None
         return self if new == self.shape else ops.reshape(self, shape=new)
 
+    def view(self, *shape: int | Sequence[int]) -> Tensor:
+        """PyTorch's name for ``reshape`` (numpy arrays have no storage to share it with)."""
+        return self.reshape(*shape)
+
+    def size(self, dim: int | None = None) -> tuple[int, ...] | int:
+        """The shape, or one axis's length (PyTorch's ``x.size()``, ``x.size(0)``)."""
+        return self.shape if dim is None else self.shape[normalize_axis(dim, self.ndim, "size")]
+
+    def unsqueeze(self, dim: int) -> Tensor:
+        """A new axis of length 1 at ``dim`` (−1 appends it)."""
+        at = normalize_axis(dim, self.ndim + 1, "unsqueeze")
+        return self.reshape(*self.shape[:at], 1, *self.shape[at:])
+
+    def squeeze(self, dim: int | None = None) -> Tensor:
+        """Without the axes of length 1 (or only ``dim``, if it has length 1; as PyTorch)."""
+        drop = [i for i, n in enumerate(self.shape) if n == 1] if dim is None else \
+            [normalize_axis(dim, self.ndim, "squeeze")]
+        return self.reshape(*(n for i, n in enumerate(self.shape) if i not in drop or n != 1))
+
     def flatten(self, start_axis: int = 0) -> Tensor:
         start = _one_axis(start_axis, self.ndim, "flatten") if self.ndim else 0
         return self.reshape(*self.shape[:start], -1)
 
+    def permute(self, *dims: int | Sequence[int]) -> Tensor:
+        """The axes in the order ``dims`` (a full permutation; PyTorch's name for numpy's transpose)."""
+        perm = _unpack(dims)
+        if len(perm) != self.ndim:
+            raise ValueError(f"permute: {perm} does not give one position for each of the {self.ndim} axes")
+        return self.transpose(*perm)
+
     def transpose(self, *axes: int | Sequence[int]) -> Tensor:
-        """numpy's transpose: ``axes`` is a full permutation; none reverses the axes."""
+        """numpy's transpose: ``axes`` is a full permutation; none reverses the axes. Two axes of a
+        tensor with more dimensions are swapped, as PyTorch's ``transpose(d0, d1)``."""
         perm = _unpack(axes) or tuple(reversed(range(self.ndim)))
+        if len(perm) == 2 and self.ndim > 2:
+            d0, d1 = (normalize_axis(d, self.ndim, "transpose") for d in perm)
+            swapped = list(range(self.ndim))
+            swapped[d0], swapped[d1] = d1, d0
+            perm = tuple(swapped)
         if not (all(type(a) is int for a in perm) and sorted(perm) == list(range(self.ndim))):
             if sorted(normalize_axes(perm, self.ndim, "transpose") or ()) != list(range(self.ndim)):
                 raise ValueError(f"transpose: axes {perm} are not a permutation of the axes of shape {self.shape}")
@@ -515,6 +579,18 @@ def is_real(x: Any) -> TypeGuard[float]:
     """A real number (Python's or numpy's, integers and bools included), in a form mypy follows
     (it does not count float and int as ``numbers.Real``)."""
     return isinstance(x, numbers.Real)
+
+
+def _either(axis: Any, dim: Any, default: Any, op: str) -> Any:
+    """The axis given by numpy's word (``axis``) or PyTorch's (``dim``); not both."""
+    if dim is not None and axis is not None and axis != default:
+        raise TypeError(f"{op}: give axis (numpy's word) or dim (PyTorch's), not both")
+    return axis if dim is None else dim
+
+
+def _kept(keepdims: bool, keepdim: bool | None) -> bool:
+    """``keepdims`` (numpy's word), unless PyTorch's ``keepdim`` is given."""
+    return keepdims if keepdim is None else keepdim
 
 
 def _one_axis(axis: int | None, ndim: int, op: str) -> int | None:

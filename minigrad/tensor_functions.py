@@ -44,8 +44,9 @@ def matmul(a: Any, b: Any) -> Tensor:
     return a.matmul(b)
 
 
-def concatenate(tensors: Sequence[Any], axis: int = 0) -> Tensor:
-    """Joins tensors along an existing axis (numpy's concatenate)."""
+def concatenate(tensors: Sequence[Any], axis: int = 0, *, dim: int | None = None) -> Tensor:
+    """Joins tensors along an existing axis (numpy's concatenate; ``dim`` is PyTorch's word for axis)."""
+    axis = axis if dim is None else dim
     ts = [as_tensor(t, "concatenate") for t in tensors]
     if not ts:
         raise ValueError("concatenate: needs at least one tensor")
@@ -64,8 +65,14 @@ def promote(*ts: Tensor) -> list[Tensor]:
     return [t.astype(dtype) for t in ts]
 
 
-def stack(tensors: Sequence[Any], axis: int = 0) -> Tensor:
-    """Joins same-shaped tensors along a new axis (numpy's stack)."""
+def cat(tensors: Sequence[Any], dim: int = 0) -> Tensor:
+    """PyTorch's name for ``concatenate``."""
+    return concatenate(tensors, dim)
+
+
+def stack(tensors: Sequence[Any], axis: int = 0, *, dim: int | None = None) -> Tensor:
+    """Joins same-shaped tensors along a new axis (numpy's stack; ``dim`` is PyTorch's word for axis)."""
+    axis = axis if dim is None else dim
     ts = [as_tensor(t, "stack") for t in tensors]
     if not ts:
         raise ValueError("stack: needs at least one tensor")
