@@ -41,9 +41,20 @@ convolution scatters instead of gathering: each *input* element meets (out_chann
 groups) × kernel area weights, which is the work it does (counting per output element
 would also count the zeros a stride inserts). Every other layer counts 0.
 
+**Activations and memory.** A row's activations are its output's element count, batch
+included (``row.activations``); its memory is that count times the bytes per element of the
+output's dtype (``row.memory_bytes``: 4 for float32, minigrad's default; 8 for float64). The
+table shows them with their totals in MB (10⁶ bytes) and names the dtypes in a footnote. The
+total sums every row's output, each a separate array (a ReLU's output too), not the input.
+
 **Notes.** When (W − F + 2P) is not divisible by S, the last (W − F + 2P) mod S rows or
 columns of the padded input are never covered by a window; the note says how many of them
 are input (not padding).
+
+**Errors.** When the forward pass fails, ``summary`` raises ValueError naming the innermost
+module call the error came through (its path, type and input shapes, read from the
+traceback's frames of ``Module.__call__``), the original error, and the table of the rows
+recorded before it.
 """
 
 from __future__ import annotations
@@ -51,11 +62,14 @@ from __future__ import annotations
 import functools
 import math
 import numbers
+import traceback
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any
+
+import numpy as np
 
 from minigrad import nn
 from minigrad.autograd import topological_order
@@ -85,7 +99,18 @@ class Row:
     receptive_field: AxisValue
     jump: AxisValue
     macs: int
+    dtype: str
     note: str = ""
+
+    @property
+    def activations(self) -> int:
+        """The output's element count, batch included: the product of ``output_shape``."""
+        return math.prod(self.output_shape)
+
+    @property
+    def memory_bytes(self) -> int:
+        """activations × bytes per element of the output's dtype."""
+        return self.activations * np.dtype(self.dtype).itemsize
 
 
 class Summary:
@@ -95,31 +120,43 @@ class Summary:
         self.model_name, self.input_shape, self.rows = model_name, input_shape, rows
         self.total_params = total_params
         self.total_macs = sum(r.macs for r in rows)
+        self.total_activations = sum(r.activations for r in rows)
+        self.total_memory_bytes = sum(r.memory_bytes for r in rows)
 
     def __repr__(self) -> str:
         return (f"Summary({self.model_name}, input {self.input_shape}: {len(self.rows)} layers, "
                 f"{self.total_params:,} parameters, {self.total_macs:,} multiply-adds)")
 
     def __str__(self) -> str:
-        header = ("layer", "type", "output shape", "params", "field", "jump", "mult-adds")
-        cells = [(r.name, r.type, str(r.output_shape), f"{r.params:,}", _text(r.receptive_field), _text(r.jump),
-                  f"{r.macs:,}") for r in self.rows]
-        widths = [max(len(line[i]) for line in [header, *cells]) for i in range(len(header))]
-        numeric = {3, 6}  # right-aligned columns
-
-        def line(values: Sequence[str]) -> str:
-            return "  ".join(v.rjust(w) if i in numeric else v.ljust(w)
-                             for i, (v, w) in enumerate(zip(values, widths, strict=True))).rstrip()
-
-        rule = "-" * len(line(header))
-        out = [f"{self.model_name} on input {self.input_shape}", rule, line(header), rule,
-               *(line(c) for c in cells), rule,
+        out = [f"{self.model_name} on input {self.input_shape}", *_table(self.rows),
                f"total parameters:     {self.total_params:,}",
                f"total multiply-adds:  {self.total_macs:,}",
+               f"total activations:    {self.total_activations:,} ({_megabytes(self.total_memory_bytes)} MB)",
                "field: receptive field in input pixels; jump: input pixels between neighbouring outputs "
-               "(— : every output sees the whole input)"]
-        notes = [f"  {r.name}: {r.note}" for r in self.rows if r.note]
-        return "\n".join(out + (["notes:", *notes] if notes else []))
+               "(— : every output sees the whole input)",
+               f"memory: activations × bytes per element ({_dtypes(self.rows)}); 1 MB = 10⁶ bytes"]
+        return "\n".join(out + _notes(self.rows))
+
+
+def _notes(rows: list[Row]) -> list[str]:
+    notes = [f"  {r.name}: {r.note}" for r in rows if r.note]
+    return ["notes:", *notes] if notes else []
+
+
+def _table(rows: list[Row]) -> list[str]:
+    """The rows as aligned lines between rules, under a header."""
+    header = ("layer", "type", "output shape", "params", "field", "jump", "mult-adds", "activations", "memory (MB)")
+    cells = [(r.name, r.type, str(r.output_shape), f"{r.params:,}", _text(r.receptive_field), _text(r.jump),
+              f"{r.macs:,}", f"{r.activations:,}", _megabytes(r.memory_bytes)) for r in rows]
+    widths = [max(len(line[i]) for line in [header, *cells]) for i in range(len(header))]
+    numeric = {3, 6, 7, 8}  # right-aligned columns
+
+    def line(values: Sequence[str]) -> str:
+        return "  ".join(v.rjust(w) if i in numeric else v.ljust(w)
+                         for i, (v, w) in enumerate(zip(values, widths, strict=True))).rstrip()
+
+    rule = "-" * len(line(header))
+    return [rule, line(header), rule, *(line(c) for c in cells), rule]
 
 
 def summary(model: nn.Module, input_shape: Sequence[int]) -> Summary:
@@ -127,6 +164,7 @@ def summary(model: nn.Module, input_shape: Sequence[int]) -> Summary:
 
     The model is put in eval mode for the pass (dropout off, batch norm on its running
     statistics, so nothing in the model changes) and every module's mode is restored after.
+    When the pass fails, ValueError names the failing layer and shows the rows before it.
     """
     if not isinstance(model, nn.Module):
         raise TypeError(f"summary: expected an nn.Module, got {type(model).__name__}")
@@ -138,7 +176,10 @@ def summary(model: nn.Module, input_shape: Sequence[int]) -> Summary:
     x = zeros(*shape).requires_grad_()  # requires grad so that the graph links every tensor to x
     recorder = _Recorder(x)
     with _eval_mode(model), enable_grad(), _leaf_calls(model, recorder.record):
-        model(x)
+        try:
+            model(x)
+        except Exception as err:
+            raise ValueError(_failure(model, err, recorder.rows)) from err
     return Summary(type(model).__name__, shape, recorder.rows, sum(p.numel() for p in model.parameters()))
 
 
@@ -159,14 +200,30 @@ def _leaf_calls(model: nn.Module, record: Any) -> Iterator[None]:
     """Calls ``record(path, module, inputs, output)`` after each leaf module's forward; unhooks after."""
     removers = []
     try:
-        for path, module in model.named_modules():
+        for module, name in _paths(model).items():
             if next(module.children(), None) is None:
-                name = path or type(module).__name__  # a model that is a single layer
                 removers.append(module.register_forward_hook(functools.partial(record, name)))
         yield
     finally:
         for remove in removers:
             remove()
+
+
+def _paths(model: nn.Module) -> dict[nn.Module, str]:
+    """Every module's path in ``model``; the model itself is named by its type (a model may be a single layer)."""
+    return {module: path or type(module).__name__ for path, module in model.named_modules()}
+
+
+def _failure(model: nn.Module, err: Exception, rows: list[Row]) -> str:
+    """What failed (the innermost module call in the traceback), on what input, and the rows before it."""
+    calls = [frame.f_locals for frame, _ in traceback.walk_tb(err.__traceback__)
+             if frame.f_code is nn.Module.__call__.__code__]
+    module, inputs = calls[-1]["self"], calls[-1]["args"]
+    layer = f"{_paths(model).get(module, '(unregistered)')} ({type(module).__name__})"
+    shapes = ", ".join(str(t.shape) for t in inputs if isinstance(t, Tensor)) or "no tensor"
+    before = ["the rows before it:", *_table(rows), *_notes(rows)] if rows else ["no layer finished before it"]
+    return "\n".join([f"summary: {type(model).__name__} failed in layer {layer} on input of shape {shapes}: "
+                      f"{type(err).__name__}: {err}", *before])
 
 
 class _Recorder:
@@ -189,7 +246,7 @@ class _Recorder:
         self.rows.append(Row(name, type(module).__name__, tuple(output.shape),
                              sum(p.numel() for p in module.parameters()),
                              _value(after.field if after else None), _value(after.jump if after else None),
-                             _macs(module, x, output), _note(module, x)))
+                             _macs(module, x, output), str(output.dtype), _note(module, x)))
 
     def _geometry_of(self, t: Tensor) -> Geometry | None:
         """The geometry of ``t``, or the largest among the known tensors it was computed from
@@ -309,6 +366,16 @@ def _value(values: tuple | None) -> AxisValue:
         return None
     exact = tuple(int(v) if Fraction(v).denominator == 1 else Fraction(v) for v in values)
     return exact[0] if len(set(exact)) == 1 else exact
+
+
+def _megabytes(n: int) -> str:
+    return f"{n / 1e6:,.3f}"
+
+
+def _dtypes(rows: list[Row]) -> str:
+    """'float32: 4 bytes', one entry per dtype among the outputs, in order of first appearance."""
+    names = dict.fromkeys(r.dtype for r in rows)
+    return ", ".join(f"{name}: {np.dtype(name).itemsize} bytes" for name in names) or "no output"
 
 
 def _text(value: AxisValue) -> str:

@@ -95,6 +95,19 @@ def test_vgg16_receptive_field_at_each_pool(vgg16):
     assert not any(r.note for r in vgg16.rows)
 
 
+def test_vgg19_at_224():
+    s = mg.summary(models.VGG19(), (1, 3, 224, 224))
+    assert s.total_params == 143_667_240
+    # as VGG16, with a fourth 3×3 conv in blocks 3–5: 1 → 3, 5 → 6 (j 2) → 10, 14 → 16 (j 4) → 24, 32, 40, 48
+    # → 52 (j 8) → 68, 84, 100, 116 → 124 (j 16) → 156, 188, 220, 252 → 268 (j 32)
+    pools = [(r.receptive_field, r.jump, r.output_shape[1:]) for r in s.rows if r.type == "MaxPool2d"]
+    assert pools == [(6, 2, (64, 112, 112)), (16, 4, (128, 56, 56)), (52, 8, (256, 28, 28)),
+                     (124, 16, (512, 14, 14)), (268, 32, (512, 7, 7))]
+    convs = [(224, 3, 64), (224, 64, 64), (112, 64, 128), (112, 128, 128), (56, 128, 256),
+             *[(56, 256, 256)] * 3, (28, 256, 512), *[(28, 512, 512)] * 3, *[(14, 512, 512)] * 4]
+    assert s.total_macs == sum(h * h * o * c * 9 for h, c, o in convs) + 25088 * 4096 + 4096 * 4096 + 4096 * 1000
+
+
 # ---- LeNet-5
 def test_lenet5_table():
     s = mg.summary(models.LeNet5(), (2, 1, 28, 28))
@@ -264,6 +277,67 @@ def test_nothing_stays_hooked_after_an_error(monkeypatch):
     assert all(m.training for m in model.modules())
 
 
+# ---- activations and their memory
+def test_alexnet_activations(alexnet):
+    conv1 = alexnet.rows[0]
+    assert (conv1.activations, conv1.dtype, conv1.memory_bytes) == (96 * 55 * 55, "float32", 96 * 55 * 55 * 4)
+    # per layer, batch 1: conv1, ReLU, LRN at 96×55×55; pool 96×27×27; conv2, ReLU, LRN at 256×27×27; pool
+    # 256×13×13; conv3, conv4 and their ReLUs at 384×13×13; conv5 and ReLU 256×13×13; pool and flatten 9,216;
+    # Linear, ReLU, Dropout twice at 4,096; the last Linear 1,000
+    expected = (3 * 96 * 55 * 55 + 96 * 27 * 27 + 3 * 256 * 27 * 27 + 256 * 13 * 13 + 4 * 384 * 13 * 13
+                + 2 * 256 * 13 * 13 + 2 * 9216 + 6 * 4096 + 1000)
+    assert alexnet.total_activations == expected == 1_934_440
+    assert alexnet.total_memory_bytes == 4 * expected
+    text = str(alexnet)
+    assert "total activations:    1,934,440 (7.738 MB)" in text
+    assert "memory: activations × bytes per element (float32: 4 bytes); 1 MB = 10⁶ bytes" in text
+    assert text.splitlines()[2].split()[-4:] == ["mult-adds", "activations", "memory", "(MB)"]
+
+
+def test_memory_follows_the_output_dtype():
+    s = mg.summary(nn.Sequential(nn.Conv2d(1, 2, 3), nn.Flatten()).double(), (2, 1, 5, 5))
+    assert [(r.activations, r.dtype, r.memory_bytes) for r in s.rows] == [(2 * 2 * 3 * 3, "float64", 36 * 8)] * 2
+    assert s.total_memory_bytes == 2 * 36 * 8
+    assert "(float64: 8 bytes)" in str(s)
+
+
+# ---- a layer that fails
+def test_alexnet_at_224_names_the_classifier_and_shows_the_rows_before():
+    # 224 → ⌊(224 − 11)/4⌋ + 1 = 54 → 26 → 26 → 12 → 12 → 5: 256·5·5 = 6,400 features, not 9,216
+    with pytest.raises(ValueError) as caught:
+        mg.summary(models.AlexNet(), (1, 3, 224, 224))
+    message = str(caught.value)
+    first, *lines = message.splitlines()
+    assert first.startswith("summary: AlexNet failed in layer classifier.0 (Linear) on input of shape (1, 6400): "
+                            "ValueError: linear: expected input of shape (*, 9216)")
+    assert lines[0] == "the rows before it:"
+    names = [line.split()[0] for line in lines[4:] if line and not line.startswith(("-", " ", "notes:"))]
+    assert names == [f"features.{i}" for i in range(15)] + ["flatten"]
+    assert re.search(r"^features\.14\s+MaxPool2d\s+\(1, 256, 5, 5\)", message, re.MULTILINE)
+    assert "  features.0: stride 4 does not tile 224+2·0−11: the last 1 row and 1 column are never seen" in lines
+    assert isinstance(caught.value.__cause__, ValueError)
+
+
+def test_a_failing_composite_layer_is_named():
+    class Residual(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.conv = nn.Conv2d(1, 2, 3)
+
+        def forward(self, x):
+            return self.conv(x) + x  # (1, 2, 3, 3) + (1, 1, 5, 5) does not broadcast
+
+    with pytest.raises(ValueError, match=r"failed in layer 1 \(Residual\) on input of shape \(1, 1, 5, 5\)") as caught:
+        mg.summary(nn.Sequential(nn.ReLU(), Residual()), (1, 1, 5, 5))
+    assert [line.split()[0] for line in str(caught.value).splitlines()[5:7]] == ["0", "1.conv"]
+
+
+def test_a_failing_first_layer():
+    with pytest.raises(ValueError, match=r"failed in layer Linear \(Linear\) on input of shape \(1, 4\)(.|\n)*"
+                                         r"no layer finished before it$"):
+        mg.summary(nn.Linear(3, 2), (1, 4))
+
+
 # ---- presentation and bad input
 def test_table_shows_every_row_and_the_totals(alexnet):
     text = str(alexnet)
@@ -272,7 +346,7 @@ def test_table_shows_every_row_and_the_totals(alexnet):
     assert all(any(line.startswith(r.name + " ") for line in lines) for r in alexnet.rows)
     assert "62,378,344" in text and "1,135,256,096" in text
     conv1 = next(line for line in lines if line.startswith("features.0 "))
-    assert re.search(r"Conv2d\s+\(1, 96, 55, 55\)\s+34,944\s+11\s+4\s+105,415,200$", conv1)
+    assert re.search(r"Conv2d\s+\(1, 96, 55, 55\)\s+34,944\s+11\s+4\s+105,415,200\s+290,400\s+1\.162$", conv1)
     assert repr(alexnet) == ("Summary(AlexNet, input (1, 3, 227, 227): 23 layers, 62,378,344 parameters, "
                              "1,135,256,096 multiply-adds)")
 

@@ -458,6 +458,26 @@ def test_command_line_draws_a_model(tmp_path: Path) -> None:
     assert len(layers) == 12  # features 0–5, flatten, classifier 0–4
 
 
+@needs_dot
+@pytest.mark.parametrize(("name", "model"), [("zfnet", models.ZFNet), ("googlenet", models.GoogLeNet)])
+def test_command_line_draws_the_networks_the_notes_name(tmp_path: Path, name: str, model: type) -> None:
+    from minigrad.viz.__main__ import main
+    path = tmp_path / f"{name}.svg"
+    assert main([name, "--input-shape", "1,3,224,224", "-o", str(path), "--collapse"]) == 0
+    svg = ET.parse(path).getroot()
+    layers = [g for g in svg.iter(f"{SVG}g") if "layer" in g.get("class", "").split()]
+    leaves = [m for m in model().modules() if next(m.children(), None) is None]
+    assert len(layers) == len(leaves)  # one box per layer call; GoogLeNet: 10 + 9·13 + 2 + 4 = 133
+
+
+def test_command_line_lists_every_model(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from minigrad.viz.__main__ import main
+    assert main(["resnet", "--input-shape", "1,3,8,8", "-o", str(tmp_path / "g.svg")]) == 1
+    listed = capsys.readouterr().err.split("minigrad.models has ")[1].strip().split(", ")
+    assert listed == ["alexnet", "googlenet", "inceptionblock", "lenet5", "simplecnn", "vgg11", "vgg13", "vgg16",
+                      "vgg19", "zfnet"]
+
+
 def test_command_line_errors(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     from minigrad.viz.__main__ import main
     assert main(["resnet", "--input-shape", "1,3,8,8", "-o", str(tmp_path / "g.svg")]) == 1
