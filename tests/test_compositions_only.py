@@ -24,7 +24,8 @@ LAYERS = [nn.Linear(4, 3), nn.Conv1d(2, 3, 3, padding="same"), nn.Conv2d(2, 4, 3
           nn.ConvTranspose2d(2, 3, 3, stride=2, output_padding=1), nn.LocallyConnected2d(2, 3, (5, 5), 3),
           nn.MaxPool2d(3, 2, 1), nn.AvgPool2d(2), nn.LPPool2d(2, 2), nn.GlobalAvgPool2d(), nn.ReLU(), nn.LeakyReLU(),
           nn.Sigmoid(), nn.Tanh(), nn.Softmax(dim=1), nn.LogSoftmax(dim=1), nn.Flatten(), nn.Dropout(0.5),
-          nn.BatchNorm2d(2), nn.BatchNorm2d(2).eval(), nn.LocalResponseNorm(3),  # (Identity makes no node)
+          nn.BatchNorm2d(2), nn.BatchNorm2d(2).eval(), nn.LocalResponseNorm(3), nn.LocalContrastNorm(3),
+          # (Identity makes no node)
           nn.Sequential(nn.Conv2d(2, 2, 3), nn.ReLU())]
 INPUTS = {"Linear": (2, 4), "Conv1d": (2, 2, 6), "GlobalAvgPool2d": (2, 2, 3, 3)}
 FUNCTIONS = {
@@ -37,6 +38,7 @@ FUNCTIONS = {
     "lp_pool2d": lambda x: F.lp_pool2d(x, 3, 2),
     "batch_norm": lambda x: F.batch_norm(x, np.zeros(2), np.ones(2), x4(2), x4(2), training=True),
     "local_response_norm": lambda x: F.local_response_norm(x, 2),
+    "local_contrast_norm": lambda x: F.local_contrast_norm(x, 3),
     "flatten": F.flatten,
     "cross_entropy": lambda x: F.cross_entropy(F.flatten(x), np.array([0, 1])),
     "nll_loss": lambda x: F.nll_loss(F.flatten(x).log_softmax(), np.array([3, 1])),

@@ -1,11 +1,12 @@
 """TensorDataset and DataLoader: batching, drop_last, shuffling (seeded, fresh each epoch, every
-sample once), alignment of the tensors, one gather per tensor per batch, errors."""
+sample once), alignment of the tensors, one gather per tensor per batch, errors; the RandomShift
+transform (each image moved with zero fill, seeded) and the loader's per-batch transform."""
 
 import numpy as np
 import pytest
 
 import minigrad as mg
-from minigrad.data import DataLoader, TensorDataset
+from minigrad.data import DataLoader, RandomShift, TensorDataset
 
 N = 10
 IDS = np.arange(N)
@@ -146,3 +147,79 @@ def test_any_dataset_of_tuples_is_stacked():
 def test_batch_size_must_be_a_positive_integer(batch_size):
     with pytest.raises(ValueError, match="DataLoader: batch_size"):
         DataLoader(dataset(), batch_size=batch_size)
+
+
+# ---- transforms
+def moved(image, dy, dx):
+    """image (C, H, W) moved down by dy and right by dx, zeros coming in: out[i, j] = image[i − dy, j − dx]."""
+    _, h, w = image.shape
+    out = np.zeros_like(image)
+    out[:, max(dy, 0):h + min(dy, 0), max(dx, 0):w + min(dx, 0)] = \
+        image[:, max(-dy, 0):h - max(dy, 0), max(-dx, 0):w - max(dx, 0)]
+    return out
+
+
+def offsets(images, shifted, max_shift):
+    """The (dy, dx) that turns each image into its shifted copy (the images' values are all distinct and nonzero)."""
+    found = []
+    for image, out in zip(images, shifted, strict=True):
+        matches = [(dy, dx) for dy in range(-max_shift, max_shift + 1) for dx in range(-max_shift, max_shift + 1)
+                   if np.array_equal(moved(image, dy, dx), out)]
+        assert len(matches) == 1, "not a shift of the image with zero fill"
+        found.append(matches[0])
+    return found
+
+
+IMAGES = mg.tensor(np.arange(1, 1 + 200 * 2 * 5 * 6, dtype=np.float32).reshape(200, 2, 5, 6))
+
+
+def test_random_shift_moves_each_image_with_zero_fill():
+    shifted = RandomShift(2, seed=0)(IMAGES)
+    assert shifted.shape == IMAGES.shape and shifted.dtype == np.float32 and not shifted.requires_grad
+    found = offsets(IMAGES.data, shifted.data, 2)
+    assert set(found) == {(dy, dx) for dy in range(-2, 3) for dx in range(-2, 3)}  # every offset, per image
+
+
+def test_random_shift_is_reproducible_and_fresh_each_call():
+    a, b = RandomShift(1, seed=5), RandomShift(1, seed=5)
+    first = a(IMAGES).data
+    np.testing.assert_array_equal(first, b(IMAGES).data)
+    assert not np.array_equal(first, a(IMAGES).data)             # the next batch gets new offsets
+    assert not np.array_equal(first, RandomShift(1, seed=6)(IMAGES).data)
+    mg.manual_seed(2)
+    unseeded = RandomShift(1)(IMAGES).data
+    mg.manual_seed(2)
+    np.testing.assert_array_equal(RandomShift(1)(IMAGES).data, unseeded)
+    assert repr(a) == "RandomShift(max_shift=1, seed=5)"
+
+
+def test_random_shift_by_zero_is_the_identity():
+    np.testing.assert_array_equal(RandomShift(0, seed=0)(IMAGES).data, IMAGES.data)
+
+
+def test_loader_transforms_the_inputs_of_each_batch():
+    images, labels = IMAGES[:10], mg.tensor(np.arange(10))
+    calls = []
+
+    def shift(batch):
+        calls.append(batch.shape)
+        return transform(batch)
+
+    transform = RandomShift(1, seed=0)
+    loader = DataLoader(TensorDataset(images, labels), batch_size=4, shuffle=True, seed=1, transform=shift)
+    for x, y in loader:
+        offsets(images.data[y.data], x.data, 1)  # each input is a shift of the image its label names
+    assert calls == [(4, 2, 5, 6), (4, 2, 5, 6), (2, 2, 5, 6)]
+    with pytest.raises(TypeError, match="DataLoader: transform must be callable"):
+        DataLoader(TensorDataset(images, labels), transform=1)
+
+
+@pytest.mark.parametrize("max_shift", [-1, 1.0, True, None])
+def test_random_shift_needs_a_non_negative_integer(max_shift):
+    with pytest.raises(ValueError, match="RandomShift: max_shift must be a non-negative integer"):
+        RandomShift(max_shift)
+
+
+def test_random_shift_needs_a_batch_of_images():
+    with pytest.raises(ValueError, match=r"RandomShift: expected a batch of images \(N, C, H, W\), got \(2, 5, 6\)"):
+        RandomShift(1, seed=0)(IMAGES[0])

@@ -515,3 +515,121 @@ def test_losses_match_torch():
 def test_bad_input_raises_naming_the_function(call, error, message):
     with pytest.raises(error, match=message):
         call()
+
+
+# ---- L^p pooling of signed inputs: the L^p norm of each window
+@pytest.mark.parametrize("p", [1, 1.5, 2, 2.5, 3])
+def test_lp_pool2d_is_the_window_norm_and_never_nan(p):
+    """(Σ |x|^p)^(1/p): real for negative entries (PyTorch's Σ x^p gives NaN for p = 1.5, 2.5)."""
+    x = rng(60).uniform(-2.0, 2.0, size=(2, 2, 5, 6))
+    out = F.lp_pool2d(mg.tensor(x), p, 2, stride=(1, 2))
+    assert not np.isnan(out.data).any()
+    close(out, pool_loop(x, lambda win: (np.abs(win) ** p).sum() ** (1 / p), (2, 2), (1, 2)))
+
+
+@pytest.mark.parametrize("p", [1, 1.5, 3])
+def test_lp_pool2d_gradcheck_on_negative_inputs(p):
+    """Away from 0 (|x| ≥ 0.5, signs mixed) the gradient is p·|x|^(p−1)·sign(x)·(Σ|x|^p)^(1/p − 1)."""
+    r = rng(61)
+    x = r.uniform(0.5, 2.0, size=(1, 2, 4, 4)) * r.choice([-1.0, 1.0], size=(1, 2, 4, 4))
+    assert mg.gradcheck(lambda x: F.lp_pool2d(x, p, 2, stride=1), [leaf(x)])
+
+
+@pytest.mark.parametrize(("p", "low"), [(1, 0.0), (1.5, 0.0), (2, -1.0), (2.5, 0.0), (3, 0.0), (4, -1.0)])
+def test_lp_pool2d_equals_torch_where_torch_is_real(p, low):
+    """Equal to PyTorch (values and gradients) for x ≥ 0 with any p, and for any x with p even."""
+    torch = pytest.importorskip("torch")
+    x = rng(62).uniform(low, 1.0, size=(2, 3, 6, 5)) + (0.1 if low == 0 else 0.0)
+    ours, theirs = leaf(x), torch.tensor(x, requires_grad=True)
+    out = F.lp_pool2d(ours, p, (2, 3), stride=(2, 1))
+    expected = torch.nn.functional.lp_pool2d(theirs, p, (2, 3), (2, 1))
+    g = rng(63).normal(size=expected.shape)
+    out.backward(mg.tensor(g))
+    expected.backward(torch.tensor(g))
+    close(out, expected.detach().numpy())
+    close(ours.grad, theirs.grad.numpy())
+
+
+# ---- local contrast normalization
+def lcn_loop(x, size, sigma, eps=1e-4):
+    """Jarrett et al.'s formulas position by position: Gaussian weights over the part of the window
+    inside the image (renormalised to sum to 1), v = x − Σ w·x, σ = sqrt(max(Σ w·v², eps²)),
+    y = v / max(mean σ, σ)."""
+    _, c, h, w = x.shape
+    half = size // 2
+
+    def window_mean(t, i, j):
+        rows = np.arange(max(i - half, 0), min(i + half + 1, h))
+        cols = np.arange(max(j - half, 0), min(j + half + 1, w))
+        g = np.exp(-((rows[:, None] - i) ** 2 + (cols[None, :] - j) ** 2) / (2 * sigma**2))
+        return (t[:, :, rows[:, None], cols[None, :]] * g).sum(axis=(1, 2, 3)) / (c * g.sum())
+
+    def each_position(t):
+        return np.stack([np.stack([window_mean(t, i, j) for j in range(w)], -1) for i in range(h)], -2)[:, None]
+
+    v = x - each_position(x)
+    s = np.sqrt(np.maximum(each_position(v**2), eps**2))
+    return v / np.maximum(s, s.mean(axis=(2, 3), keepdims=True))
+
+
+def test_local_contrast_norm_by_hand():
+    """One pixel, size 1 or 3 (the window cut to the image is the pixel): v = x − mean over channels,
+    σ = sqrt(mean v²) = m, so y = v / σ. x = (3, 1): v = (1, −1), σ = 1. x = (0, 0, 3): v = (−1, −1, 2), σ = √2."""
+    for size in (1, 3):
+        close(F.local_contrast_norm(mg.tensor([[[[3.0]], [[1.0]]]]), size), [[[[1.0]], [[-1.0]]]])
+        close(F.local_contrast_norm(mg.tensor([[[[0.0]], [[0.0]], [[3.0]]]]), size),
+              np.array([-1.0, -1.0, 2.0]).reshape(1, 3, 1, 1) / np.sqrt(2), tol=1e-7)
+
+
+@pytest.mark.parametrize(("size", "sigma"), [(3, 1.0), (5, 1.3), (9, None)])
+def test_local_contrast_norm_matches_loop(size, sigma):
+    x = rng(64).normal(size=(2, 3, 7, 6))
+    close(F.local_contrast_norm(mg.tensor(x), size, sigma), lcn_loop(x, size, size / 4 if sigma is None else sigma))
+
+
+def test_local_contrast_norm_gradcheck():
+    x = rng(65).normal(size=(1, 2, 5, 4))
+    assert mg.gradcheck(lambda x: F.local_contrast_norm(x, 3), [leaf(x)])
+
+
+def test_local_contrast_norm_output_statistics():
+    """A linear ramp has zero local contrast (the Gaussian mean of a plane is its centre value): 0 away
+    from the borders. Adding a constant or scaling by a > 0 changes nothing; the output's mean is ~0."""
+    i, j = np.meshgrid(np.arange(12), np.arange(11), indexing="ij")
+    ramp = np.broadcast_to(2.0 + 0.5 * i - 0.3 * j, (1, 3, 12, 11))
+    assert np.abs(F.local_contrast_norm(mg.tensor(ramp), 5).data[..., 2:-2, 2:-2]).max() < 1e-12
+    x = rng(66).normal(size=(2, 3, 12, 11))
+    y = F.local_contrast_norm(mg.tensor(x)).data
+    close(F.local_contrast_norm(mg.tensor(x + 7.0)), y, 1e-9)
+    close(F.local_contrast_norm(mg.tensor(3.0 * x)), y, 1e-9)
+    assert abs(y.mean()) < 0.02 and 0.5 < y.std() < 1.5
+
+
+def test_local_contrast_norm_flat_image_gives_zeros_and_finite_gradients():
+    x = mg.zeros(1, 2, 4, 4, dtype=np.float64, requires_grad=True)
+    y = F.local_contrast_norm(x)
+    y.sum().backward()
+    assert not y.data.any() and np.isfinite(x.grad.data).all()
+
+
+def test_local_contrast_norm_layer_and_dtype():
+    import minigrad.nn as nn
+
+    x = mg.randn(2, 3, 6, 6)
+    layer = nn.LocalContrastNorm(5, sigma=1.0)
+    assert repr(layer) == "LocalContrastNorm(size=5, sigma=1.0, eps=0.0001)"
+    y = layer(x)
+    assert y.dtype == np.float32 and y.shape == x.shape
+    np.testing.assert_array_equal(y.data, F.local_contrast_norm(x, 5, 1.0).data)
+
+
+@pytest.mark.parametrize(("kwargs", "error", "message"), [
+    ({"size": 4}, ValueError, r"local_contrast_norm: size must be odd"),
+    ({"size": 3.0}, TypeError, r"local_contrast_norm.*size"),
+    ({"sigma": 0.0}, ValueError, r"local_contrast_norm: sigma must be a positive number"),
+])
+def test_local_contrast_norm_bad_arguments(kwargs, error, message):
+    with pytest.raises(error, match=message):
+        F.local_contrast_norm(mg.zeros(1, 1, 5, 5), **kwargs)
+    with pytest.raises(ValueError, match=r"local_contrast_norm: expected input of shape \(N, C, H, W\)"):
+        F.local_contrast_norm(mg.zeros(1, 5, 5))

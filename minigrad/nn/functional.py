@@ -29,6 +29,7 @@ from minigrad.tensor_functions import (
     correlate,
     int_tuple,
     matmul,
+    maximum,
     pad,
     promote,
     where,
@@ -239,14 +240,19 @@ def avg_pool2d(x: Any, kernel_size: IntOrTuple, stride: IntOrTuple | None = None
 
 
 def lp_pool2d(x: Any, norm_type: float, kernel_size: IntOrTuple, stride: IntOrTuple | None = None) -> Tensor:
-    """L^p pooling, PyTorch's formula: (Σ_window x^p)^(1/p), no padding.
+    """L^p pooling: the L^p norm of each window, (Σ_window |x|^p)^(1/p), no padding.
 
-    p = 1 is sum pooling, p = 2 the Euclidean norm of each window, p → ∞ approaches max pooling.
+    p = 1 sums the magnitudes, p = 2 is the Euclidean norm of each window, p → ∞ approaches
+    max pooling of |x|. The absolute value keeps every result real: PyTorch computes
+    (Σ x^p)^(1/p), which is NaN for a negative entry when p is not an integer and lets
+    negative entries cancel positive ones when p is odd. For x ≥ 0 (e.g. after a ReLU), and
+    for every x when p is even, the two agree. The gradient is defined away from 0 (at an
+    all-zero window (Σ)^(1/p − 1) is infinite, as in PyTorch).
     """
     if not isinstance(norm_type, numbers.Real) or norm_type == 0:
         raise ValueError(f"lp_pool2d: norm_type must be a nonzero number, got {norm_type!r}")
     x = as_tensor(x, "lp_pool2d")
-    summed = _taps("lp_pool2d", x ** norm_type, kernel_size, stride, 0, 1, 0.0).sum(axis=0)
+    summed = _taps("lp_pool2d", x.abs() ** norm_type, kernel_size, stride, 0, 1, 0.0).sum(axis=0)
     return summed ** (1.0 / norm_type)
 
 
@@ -375,6 +381,54 @@ def local_response_norm(x: Any, size: int, alpha: float = 1e-4, beta: float = 0.
     return x / (k + (alpha / size) * window_sum) ** beta
 
 
+def _gaussian_window(channels: int, size: int, sigma: float, dtype: np.dtype) -> Tensor:
+    """Weights (1, channels, size, size): exp(−(p² + q²) / 2σ²) over space, equal over channels, Σ w = 1."""
+    r = np.arange(size) - size // 2
+    g = np.exp(-(r[:, None] ** 2 + r[None, :] ** 2) / (2 * sigma**2))
+    return Tensor.wrap(np.broadcast_to(g / (channels * g.sum()), (1, channels, size, size)).astype(dtype))
+
+
+def _window_mean(t: Tensor, w: Tensor) -> Tensor:
+    """Σ_{c,p,q} w_{c,p,q} · t_{c,i+p,j+q} at every (i, j): (N, C, H, W) → (N, 1, H, W).
+
+    Where the window hangs over the border, the sum runs over the part inside the image and is
+    divided by that part's total weight (so the border is not pulled towards the zero padding).
+    """
+    padding = w.shape[-1] // 2
+    inside = conv2d(Tensor.wrap(np.ones((1, *t.shape[1:]), t.dtype)), w, padding=padding)
+    return conv2d(t, w, padding=padding) / inside
+
+
+def local_contrast_norm(x: Any, size: int = 9, sigma: float | None = None, eps: float = 1e-4) -> Tensor:
+    """Local contrast normalization (Jarrett et al. 2009): subtractive, then divisive normalization.
+
+    With w a Gaussian window over space (size × size, standard deviation ``sigma``, by default
+    size / 4) and uniform over all C channels, normalised so that Σ w = 1:
+
+        v_{c,i,j} = x_{c,i,j} − Σ_{c',p,q} w_{c',p,q} · x_{c',i+p,j+q}          (remove the local mean)
+        σ_{i,j}   = sqrt(max(Σ_{c',p,q} w_{c',p,q} · v²_{c',i+p,j+q}, eps²))    (local standard deviation)
+        y_{c,i,j} = v_{c,i,j} / max(m, σ_{i,j}),   m = the mean of σ over the image's positions
+
+    Dividing by max(m, σ) rather than σ leaves low-contrast regions (σ below the image's mean)
+    un-amplified; eps keeps a flat patch's σ, and the gradient of the square root, finite.
+    At the borders the window is cut to the image and renormalised (Torch's
+    SpatialContrastiveNormalization does the same). Input (N, C, H, W), output the same shape;
+    ``size`` is odd, so the window is centred.
+    """
+    op = "local_contrast_norm"
+    x = _input(x, 4, _LAYOUTS[2], op)
+    (size,) = int_tuple(size, 1, "size", op, 1)
+    if size % 2 == 0:
+        raise ValueError(f"{op}: size must be odd (a window centred on each position), got {size}")
+    sigma = size / 4 if sigma is None else sigma
+    if not isinstance(sigma, numbers.Real) or not sigma > 0:
+        raise ValueError(f"{op}: sigma must be a positive number, got {sigma!r}")
+    w = _gaussian_window(x.shape[1], size, float(sigma), x.dtype)
+    v = x - _window_mean(x, w)
+    local_std = maximum(_window_mean(v * v, w), eps * eps).sqrt()
+    return v / maximum(local_std, local_std.mean(axis=(2, 3), keepdims=True))
+
+
 def flatten(x: Any, start_dim: int = 1, end_dim: int = -1) -> Tensor:
     """Merges axes start_dim … end_dim into one (the function form of ``nn.Flatten``)."""
     x = as_tensor(x, "flatten")
@@ -465,6 +519,6 @@ def multi_margin_loss(x: Any, target: Any, p: int = 1, margin: float = 1.0, redu
 
 
 __all__ = ["avg_pool2d", "batch_norm", "conv1d", "conv2d", "conv_transpose2d", "convolve2d", "cross_entropy",
-           "dropout", "flatten", "global_avg_pool2d", "leaky_relu", "linear", "local_response_norm",
-           "locally_connected2d", "log_softmax", "lp_pool2d", "max_pool2d", "mse_loss", "multi_margin_loss",
-           "nll_loss", "relu", "sigmoid", "softmax", "sum_pool2d", "tanh"]
+           "dropout", "flatten", "global_avg_pool2d", "leaky_relu", "linear", "local_contrast_norm",
+           "local_response_norm", "locally_connected2d", "log_softmax", "lp_pool2d", "max_pool2d", "mse_loss",
+           "multi_margin_loss", "nll_loss", "relu", "sigmoid", "softmax", "sum_pool2d", "tanh"]

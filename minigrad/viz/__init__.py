@@ -8,9 +8,14 @@ the output are coloured apart. Options draw the backward graph, cluster or colla
 nodes by Module call, and cap the picture's size. From a shell::
 
     python -m minigrad.viz lenet5 --input-shape 1,1,28,28 -o lenet5.svg --collapse
+
+Pictures of data (with matplotlib, the ``plots`` extra): ``filters(conv.weight)`` draws a
+convolution's filters as a grid of images, ``feature_maps(model, image)`` the maps its
+convolution layers compute for one image.
 """
 
 from minigrad.viz.dot import draw, to_dot
 from minigrad.viz.files import FORMATS, render
+from minigrad.viz.images import feature_maps, filters
 
-__all__ = ["FORMATS", "draw", "render", "to_dot"]
+__all__ = ["FORMATS", "draw", "feature_maps", "filters", "render", "to_dot"]

@@ -1,4 +1,5 @@
-"""Normalization layers: batch normalization and AlexNet's local response normalization."""
+"""Normalization layers: batch normalization, AlexNet's local response normalization and Jarrett et al.'s
+local contrast normalization."""
 
 from __future__ import annotations
 
@@ -85,3 +86,18 @@ class LocalResponseNorm(Module):
 
     def extra_repr(self) -> str:
         return f"{self.size}, alpha={self.alpha}, beta={self.beta}, k={self.k}"
+
+
+class LocalContrastNorm(Module):
+    """y = v / max(mean σ, σ) with v = x − Σ w·x and σ = sqrt(Σ w·v²), over a Gaussian window
+    (``size`` × ``size``, standard deviation ``sigma``) and all channels: ``F.local_contrast_norm``."""
+
+    def __init__(self, size: int = 9, sigma: float | None = None, eps: float = 1e-4) -> None:
+        super().__init__()
+        self.size, self.sigma, self.eps = size, sigma, eps
+
+    def forward(self, x: Tensor) -> Tensor:
+        return F.local_contrast_norm(x, self.size, self.sigma, self.eps)
+
+    def extra_repr(self) -> str:
+        return f"size={self.size}, sigma={self.sigma}, eps={self.eps}"
