@@ -12,6 +12,7 @@ from pathlib import Path
 
 import minigrad as mg
 import minigrad.nn as nn
+import minigrad.nn.functional as F
 from minigrad import models, viz
 
 IMAGES = Path(__file__).resolve().parent.parent / "docs" / "images"
@@ -55,6 +56,26 @@ def small_cnn() -> mg.Tensor:
     return model(x)
 
 
+def cnn_loss() -> mg.Tensor:
+    """The small CNN's F.cross_entropy loss on two images: its backward graph, collapsed, is readable."""
+    mg.manual_seed(0)
+    model = nn.Sequential(nn.Conv2d(1, 4, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2), nn.Flatten(),
+                          nn.Linear(4 * 4 * 4, 3))
+    x = mg.randn(2, 1, 8, 8)
+    x.name = "image"
+    loss = F.cross_entropy(model(x), mg.tensor([0, 2]))
+    loss.name = "loss"
+    return loss
+
+
+def max_pool() -> mg.Tensor:
+    """A 2×2 max pool with a tie: its backward graph multiplies the gradient by the winners mask."""
+    x = mg.tensor([[[[1.0, 3.0], [3.0, 0.0]]]], requires_grad=True, name="x")
+    loss = F.max_pool2d(x, 2).sum()
+    loss.name = "loss"
+    return loss
+
+
 def model_output(model: nn.Module, *shape: int) -> mg.Tensor:
     mg.manual_seed(0)
     x = mg.randn(*shape)
@@ -68,13 +89,19 @@ def main() -> None:
     folder = parser.parse_args().out
     folder.mkdir(parents=True, exist_ok=True)
     expression = micrograd_expression()
+    vgg16 = model_output(models.VGG16(), 1, 3, 224, 224)
+    loss = cnn_loss()
     pictures = {
         "micrograd": (expression, {"values": True, "grads": True, "rankdir": "LR"}),
         "micrograd_backward": (expression, {"backward": True, "values": True, "rankdir": "LR"}),
         "conv_backward": (convolution(), {"backward": True}),
         "cnn_modules": (small_cnn(), {"group_modules": True}),
         "lenet5": (model_output(models.LeNet5(), 1, 1, 28, 28), {"collapse": True, "group_modules": True}),
-        "vgg16": (model_output(models.VGG16(), 1, 3, 224, 224), {"collapse": True, "group_modules": True}),
+        "vgg16": (vgg16, {"collapse": True, "group_modules": True}),
+        "vgg16_rolled": (vgg16, {"collapse": True, "group_modules": True, "roll": True}),
+        "cnn_loss_backward": (loss, {"backward": True, "collapse": True}),
+        "cnn_loss_hidden": (loss, {"collapse": True, "hide": ("1", "2")}),
+        "max_pool_backward": (max_pool(), {"backward": True, "values": True, "rankdir": "LR"}),
     }
     for name, (root, options) in pictures.items():
         print(viz.render(root, folder / name, **options))

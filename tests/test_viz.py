@@ -483,10 +483,114 @@ def test_command_line_errors(tmp_path: Path, capsys: pytest.CaptureFixture[str])
     assert main(["resnet", "--input-shape", "1,3,8,8", "-o", str(tmp_path / "g.svg")]) == 1
     assert re.search(r"unknown model 'resnet'; minigrad.models has .*lenet5.*vgg16", capsys.readouterr().err)
     assert main(["inceptionblock", "--input-shape", "1,3,8,8", "-o", str(tmp_path / "g.svg")]) == 1
-    assert "inceptionblock needs constructor arguments" in capsys.readouterr().err
+    assert "has 3 channels, but weight (64, 192, 1, 1) expects 192" in capsys.readouterr().err
     assert main(["lenet5", "--input-shape", "1,1,28,28", "-o", str(tmp_path / "no" / "g.svg")]) == 1
     assert "render: cannot write to" in capsys.readouterr().err
     with pytest.raises(SystemExit):
         main(["lenet5", "--input-shape", "1,x", "-o", str(tmp_path / "g.svg")])
     assert "expected positive integers separated by commas" in capsys.readouterr().err
     assert os.listdir(tmp_path) == []
+
+
+# ---- readable backward pictures, functional boxes, roll, hide, layout
+def cnn_with_functional_loss() -> mg.Tensor:
+    mg.manual_seed(0)
+    model = nn.Sequential(nn.Conv2d(1, 4, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2), nn.Flatten(),
+                          nn.Linear(4 * 4 * 4, 3))
+    image = mg.randn(2, 1, 8, 8)
+    image.name = "image"
+    loss = nn.functional.cross_entropy(model(image), mg.tensor([0, 2]))
+    loss.name = "loss"
+    return loss
+
+
+def test_collapsed_backward_boxes_say_which_gradient_each_output_is() -> None:
+    p = parse(to_dot(cnn_with_functional_loss(), backward=True, collapse=True))
+    linear = p.nodes[p.titled("4")]["text"].split("\n")
+    assert [line for line in linear if line.startswith("→")] == [
+        "→ ∂loss/∂x (2, 64)", "→ ∂loss/∂4.weight (3, 64)", "→ ∂loss/∂4.bias (3,)"]
+    assert "→ ∂loss/∂x (2, 3)" in p.nodes[p.titled("F.cross_entropy")]["text"]
+
+
+def test_named_intermediates_are_titled_by_their_gradient() -> None:
+    a, b, c = (mg.tensor(v, requires_grad=True, name=n) for v, n in ((2.0, "a"), (-3.0, "b"), (10.0, "c")))
+    e = a * b
+    d = e + c
+    loss = d.relu()
+    e.name, d.name, loss.name = "e", "d", "L"
+    titles = {a["text"].split("\n")[0] for a in parse(to_dot(loss, backward=True)).nodes.values()}
+    assert "∂L/∂e, ∂L/∂c, ∂L/∂d" in titles  # add hands ∂L/∂d on unchanged to both its inputs
+
+
+def test_max_pool_backward_names_the_winners_mask() -> None:
+    p = parse(to_dot(cnn_with_functional_loss(), backward=True))
+    (mask,) = [i for i, a in p.nodes.items() if a["text"].startswith("max winners (ties share)")]
+    assert "constant" in p.nodes[mask]["class"] and p.outputs(mask) and "mul" in p.nodes[p.outputs(mask)[0]]["text"]
+
+
+def test_a_functional_loss_collapses_to_one_box_like_its_module() -> None:
+    loss = cnn_with_functional_loss()
+    raw, p = parse(to_dot(loss)), parse(to_dot(loss, collapse=True))
+    (box,) = [i for i in p.kinds("layer") if p.nodes[i]["text"].startswith("F.cross_entropy")]
+    assert "root" in p.nodes[box]["class"] and len(raw.edges) > 4 * len(p.edges)
+    assert not p.kinds("op")  # nothing of the loss is left as raw ops
+
+
+def test_functional_calls_inside_minigrad_are_not_stamped() -> None:
+    from minigrad.nn.calls import FunctionCall
+    out = nn.Linear(2, 2)(mg.randn(1, 2))  # nn.Linear calls F.linear: its box is the layer's
+    assert not any(isinstance(a, FunctionCall) for a in out.annotations)
+    loss = cnn_with_functional_loss()
+    assert [a.path for a in loss.annotations] == ["F.cross_entropy"]  # not its inner log_softmax
+
+
+def repeated_blocks() -> mg.Tensor:
+    mg.manual_seed(0)
+    layers = [nn.Conv2d(3, 4, 3, padding=1), nn.ReLU()]
+    layers += [m for _ in range(13) for m in (nn.Conv2d(4, 4, 3, padding=1), nn.ReLU())]
+    return nn.Sequential(*layers)(mg.randn(1, 3, 6, 6))
+
+
+@pytest.mark.parametrize("group_modules", [False, True])
+def test_roll_draws_identical_consecutive_blocks_once(group_modules: bool) -> None:
+    out = repeated_blocks()
+    dot = to_dot(out, collapse=True, roll=True, group_modules=group_modules)
+    p = parse(dot)
+    assert len(p.kinds("layer")) == 4  # the first conv and ReLU, then one conv-ReLU block × 13
+    assert re.search(r"label=<<b>× 13</b>>", dot) and len(p.kinds("root")) == 1
+    assert len(parse(to_dot(out, collapse=True)).kinds("layer")) == 28
+
+
+def test_hide_removes_submodules_and_bridges_their_edges() -> None:
+    loss = cnn_with_functional_loss()
+    p = parse(to_dot(loss, collapse=True, hide=("1", "2")))
+    titles = [p.nodes[i]["text"].split("\n")[0] for i in p.kinds("layer")]
+    assert titles == ["0", "3", "4", "F.cross_entropy"]
+    assert re.search(r"layer\d+ -> layer\d+ \[style=dashed", to_dot(loss, collapse=True, hide=("1", "2")))
+    nested = parse(to_dot(models.InceptionBlock(4, 2, 2, 3, 2, 3, 2)(mg.randn(1, 4, 6, 6)), hide=("branch2.1",)))
+    assert len(nested.nodes) < len(parse(to_dot(models.InceptionBlock(4, 2, 2, 3, 2, 3, 2)(
+        mg.randn(1, 4, 6, 6)))).nodes)
+    with pytest.raises(ValueError, match="hide: no module or functional call has the path 'nope'"):
+        to_dot(loss, hide=("nope",))
+    with pytest.raises(TypeError, match="hide must be a tuple"):
+        to_dot(loss, hide="1")  # type: ignore[arg-type]
+
+
+@needs_dot
+def test_long_collapsed_pictures_wrap_into_columns(tmp_path: Path) -> None:
+    import minigrad.viz.dot as viz_dot
+    out = repeated_blocks()
+    sizes = {}
+    for band in (10**6, viz_dot.BAND):
+        viz_dot.BAND = band
+        svg = ET.parse(render(out, tmp_path / f"g{band}", collapse=True)).getroot()
+        sizes[band] = float(svg.get("height", "0pt")[:-2]) / float(svg.get("width", "0pt")[:-2])
+    viz_dot.BAND = 12
+    assert sizes[12] < sizes[10**6] / 3  # one very tall column became a few side by side
+
+
+@needs_dot
+def test_command_line_draws_every_listed_model_with_its_default_input(tmp_path: Path) -> None:
+    from minigrad.viz.__main__ import main, zoo
+    for name in zoo():  # ≈ 10 s for the ten models of the zoo
+        assert main([name, "-o", str(tmp_path / f"{name}.svg"), "--collapse", "--roll"]) == 0, name

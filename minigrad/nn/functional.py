@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 
 from minigrad.creation import generator
+from minigrad.nn.calls import function_call
 from minigrad.ops.conv import correlate_transpose
 from minigrad.tensor import Tensor, normalize_axis
 from minigrad.tensor_functions import (
@@ -74,6 +75,7 @@ def _conv(op: str, d: int, x: Any, w: Any, b: Any, stride: IntOrTuple, padding: 
     return _channel_bias(correlate(x, w, stride, padding, dilation, groups, op=op), b, op)
 
 
+@function_call
 def conv1d(x: Any, w: Any, b: Any = None, stride: IntOrTuple = 1, padding: Padding = 0, dilation: IntOrTuple = 1,
            groups: int = 1) -> Tensor:
     """1-D convolution of x (N, C, L) with w (O, C/groups, kL), b (O,) or None:
@@ -83,6 +85,7 @@ def conv1d(x: Any, w: Any, b: Any = None, stride: IntOrTuple = 1, padding: Paddi
     return _conv("conv1d", 1, x, w, b, stride, padding, dilation, groups)
 
 
+@function_call
 def conv2d(x: Any, w: Any, b: Any = None, stride: IntOrTuple = 1, padding: Padding = 0, dilation: IntOrTuple = 1,
            groups: int = 1) -> Tensor:
     """2-D convolution (as deep learning uses the word: a cross-correlation, the kernel not flipped).
@@ -95,6 +98,7 @@ def conv2d(x: Any, w: Any, b: Any = None, stride: IntOrTuple = 1, padding: Paddi
     return _conv("conv2d", 2, x, w, b, stride, padding, dilation, groups)
 
 
+@function_call
 def convolve2d(x: Any, w: Any, b: Any = None, stride: IntOrTuple = 1, padding: Padding = 0, dilation: IntOrTuple = 1,
                groups: int = 1) -> Tensor:
     """True convolution, as in signal processing: conv2d with the kernel flipped in both spatial axes.
@@ -108,6 +112,7 @@ def convolve2d(x: Any, w: Any, b: Any = None, stride: IntOrTuple = 1, padding: P
     return _conv("convolve2d", 2, x, w[:, :, ::-1, ::-1], b, stride, padding, dilation, groups)
 
 
+@function_call
 def conv_transpose2d(x: Any, w: Any, b: Any = None, stride: IntOrTuple = 1, padding: IntOrTuple = 0,
                      output_padding: IntOrTuple = 0, groups: int = 1, dilation: IntOrTuple = 1) -> Tensor:
     """Transposed convolution ("deconvolution"): the adjoint of conv2d, as used to upsample.
@@ -141,6 +146,7 @@ def conv_transpose2d(x: Any, w: Any, b: Any = None, stride: IntOrTuple = 1, padd
     return _channel_bias(correlate_transpose(x, w, size, stride, padding, dilation, groups), b, op)
 
 
+@function_call
 def linear(x: Any, w: Any, b: Any = None) -> Tensor:
     """y = x Wᵀ + b for x (*, in_features), w (out_features, in_features), b (out_features,)."""
     x, w = as_tensor(x, "linear"), as_tensor(w, "linear")
@@ -157,6 +163,7 @@ def linear(x: Any, w: Any, b: Any = None) -> Tensor:
     return y + b
 
 
+@function_call
 def locally_connected2d(x: Any, weight: Any, bias: Any = None, stride: IntOrTuple = 1,
                         padding: IntOrTuple = 0) -> Tensor:
     """A convolution whose filters are not shared: each output position has its own.
@@ -218,6 +225,7 @@ def _taps(op: str, x: Any, kernel_size: IntOrTuple, stride: IntOrTuple | None, p
     return taps.transpose(4, 5, 0, 1, 2, 3).reshape(kernel[0] * kernel[1], *taps.shape[:4])
 
 
+@function_call
 def max_pool2d(x: Any, kernel_size: IntOrTuple, stride: IntOrTuple | None = None, padding: IntOrTuple = 0,
                dilation: IntOrTuple = 1) -> Tensor:
     """The largest value in each kH×kW window (stride defaults to the kernel size; padding is −∞).
@@ -228,11 +236,13 @@ def max_pool2d(x: Any, kernel_size: IntOrTuple, stride: IntOrTuple | None = None
     return _taps("max_pool2d", x, kernel_size, stride, padding, dilation, -np.inf).max(axis=0)
 
 
+@function_call
 def sum_pool2d(x: Any, kernel_size: IntOrTuple, stride: IntOrTuple | None = None, padding: IntOrTuple = 0) -> Tensor:
     """The sum of each kH×kW window (zero padding)."""
     return _taps("sum_pool2d", x, kernel_size, stride, padding, 1, 0.0).sum(axis=0)
 
 
+@function_call
 def avg_pool2d(x: Any, kernel_size: IntOrTuple, stride: IntOrTuple | None = None, padding: IntOrTuple = 0) -> Tensor:
     """The mean of each kH×kW window; padded zeros count in the mean (PyTorch's default)."""
     taps = _taps("avg_pool2d", x, kernel_size, stride, padding, 1, 0.0)
@@ -256,43 +266,51 @@ def lp_pool2d(x: Any, norm_type: float, kernel_size: IntOrTuple, stride: IntOrTu
     return summed ** (1.0 / norm_type)
 
 
+@function_call
 def global_avg_pool2d(x: Any) -> Tensor:
     """The mean over each channel's whole H×W map: (N, C, H, W) → (N, C)."""
     return _input(x, 4, _LAYOUTS[2], "global_avg_pool2d").mean(axis=(2, 3))
 
 
 # ---- activations
+@function_call
 def relu(x: Any) -> Tensor:
     """max(x, 0); the gradient at 0 is 0 (as PyTorch)."""
     return as_tensor(x, "relu").relu()
 
 
+@function_call
 def leaky_relu(x: Any, negative_slope: float = 0.01) -> Tensor:
     """x for x > 0, negative_slope·x otherwise."""
     x = as_tensor(x, "leaky_relu")
     return where(x > 0, x, x * negative_slope)
 
 
+@function_call
 def sigmoid(x: Any) -> Tensor:
     """1 / (1 + e^−x), without overflow for large |x|."""
     return as_tensor(x, "sigmoid").sigmoid()
 
 
+@function_call
 def tanh(x: Any) -> Tensor:
     return as_tensor(x, "tanh").tanh()
 
 
+@function_call
 def softmax(x: Any, axis: int = -1) -> Tensor:
     """exp(x_i) / Σ_j exp(x_j) along ``axis``, shifted by the max so that it never overflows."""
     return as_tensor(x, "softmax").softmax(axis)
 
 
+@function_call
 def log_softmax(x: Any, axis: int = -1) -> Tensor:
     """x_i − log Σ_j exp(x_j) along ``axis`` (log-sum-exp shifted by the max: stable for huge logits)."""
     return as_tensor(x, "log_softmax").log_softmax(axis)
 
 
 # ---- regularization and normalization
+@function_call
 def dropout(x: Any, p: float = 0.5, training: bool = True) -> Tensor:
     """Zeroes each entry with probability p while training and scales the rest by 1/(1 − p).
 
@@ -318,6 +336,7 @@ def _move_towards(stat: Any, value: np.ndarray, momentum: float) -> None:
     stat[...] = (1 - momentum) * _array(stat) + momentum * value
 
 
+@function_call
 def batch_norm(x: Any, running_mean: Any, running_var: Any, weight: Any = None, bias: Any = None,
                training: bool = False, momentum: float = 0.1, eps: float = 1e-5) -> Tensor:
     """Normalizes each channel (axis 1) of x (N, C, *) to mean 0 and variance 1, then scales and shifts.
@@ -360,6 +379,7 @@ def batch_norm(x: Any, running_mean: Any, running_var: Any, weight: Any = None, 
     return out
 
 
+@function_call
 def local_response_norm(x: Any, size: int, alpha: float = 1e-4, beta: float = 0.75, k: float = 1.0) -> Tensor:
     """AlexNet's normalization across channels, with PyTorch's convention for alpha:
 
@@ -429,6 +449,7 @@ def local_contrast_norm(x: Any, size: int = 9, sigma: float | None = None, eps: 
     return v / maximum(local_std, local_std.mean(axis=(2, 3), keepdims=True))
 
 
+@function_call
 def flatten(x: Any, start_dim: int = 1, end_dim: int = -1) -> Tensor:
     """Merges axes start_dim … end_dim into one (the function form of ``nn.Flatten``)."""
     x = as_tensor(x, "flatten")
@@ -472,12 +493,14 @@ def _picked(scores: Tensor, t: np.ndarray) -> Tensor:
     return flat[np.arange(t.size), t.reshape(-1)].reshape(*t.shape)
 
 
+@function_call
 def nll_loss(log_probs: Any, target: Any, reduction: str = "mean") -> Tensor:
     """Negative log-likelihood: −log_probs[n, target[n]], averaged over the batch."""
     log_probs = as_tensor(log_probs, "nll_loss")
     return _reduce(-_picked(log_probs, _class_targets("nll_loss", log_probs, target)), reduction, "nll_loss")
 
 
+@function_call
 def cross_entropy(logits: Any, target: Any, reduction: str = "mean") -> Tensor:
     """−log softmax(logits)[target] = log Σ_j exp(z_j) − z_target, averaged over the batch.
 
@@ -489,6 +512,7 @@ def cross_entropy(logits: Any, target: Any, reduction: str = "mean") -> Tensor:
     return _reduce(-_picked(logits.log_softmax(axis=1), t), reduction, "cross_entropy")
 
 
+@function_call
 def mse_loss(x: Any, target: Any, reduction: str = "mean") -> Tensor:
     """Mean squared error: mean((x − target)²) over every entry."""
     x, target = as_tensor(x, "mse_loss"), as_tensor(target, "mse_loss")
@@ -498,6 +522,7 @@ def mse_loss(x: Any, target: Any, reduction: str = "mean") -> Tensor:
     return _reduce(diff * diff, reduction, "mse_loss")
 
 
+@function_call
 def multi_margin_loss(x: Any, target: Any, p: int = 1, margin: float = 1.0, reduction: str = "mean") -> Tensor:
     """The multi-class hinge loss (a linear SVM's), PyTorch's formula:
 

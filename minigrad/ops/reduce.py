@@ -25,7 +25,9 @@ def _max_vjp(g: Tensor, out: Tensor, x: Tensor, axis: tuple[int, ...] | None, ke
         share |= np.isnan(x.data) & np.isnan(best)
     if np.count_nonzero(share) != out.data.size:  # some max is tied
         share = share / share.sum(axis=axis, keepdims=True).astype(x.dtype)
-    return _unreduce(g, x.shape, axis, keepdims) * g.wrap(share)
+    share_t = g.wrap(share)
+    share_t.name = "max winners (ties share)"  # how pictures of the backward graph title the mask
+    return _unreduce(g, x.shape, axis, keepdims) * share_t
 
 
 sum: Primitive = Primitive("sum", lambda x, axis, keepdims: np.sum(x, axis=axis, keepdims=keepdims),

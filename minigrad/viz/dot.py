@@ -1,11 +1,13 @@
 """The picture as graphviz DOT: a styled box per node, clusters per Module call, and a legend.
 
 ``to_dot`` gives the DOT text and needs no graphviz program; ``draw`` gives a
-``graphviz.Digraph``, which Jupyter shows inline.
+``graphviz.Digraph``, which Jupyter shows inline. A long collapsed picture is wrapped into
+bands of BAND ranks placed side by side, so that VGG-16 is not one 3,000-point column.
 """
 
 from __future__ import annotations
 
+import itertools
 import warnings
 from collections.abc import Callable
 from typing import Any
@@ -15,9 +17,10 @@ import graphviz
 from minigrad.nn.modules.module import ModuleCall
 from minigrad.tensor import Tensor
 from minigrad.viz import labels
-from minigrad.viz.graph import TENSOR_KINDS, Graph, Node, build
+from minigrad.viz.graph import TENSOR_KINDS, Call, Graph, Node, Repeat, build
 
 RANKDIRS = ("TB", "LR", "BT", "RL")
+BAND = 12  # collapsed pictures longer than this many ranks wrap into bands of this many
 
 # fill and border colour of each kind of node, and the legend's words for it
 STYLES: dict[str, dict[str, str]] = {
@@ -41,9 +44,11 @@ LEGEND = {
     "saved": "forward tensor the VJPs use",
     "op": "primitive op",
     "freed": "inputs freed by backward()",
-    "layer": "Module call, collapsed",
+    "layer": "Module or functional call, collapsed",
     "root": "output",
 }
+BRIDGE_STYLE = {"style": "dashed", "tooltip": "through hidden modules"}
+WRAP_STYLE = {"constraint": "false"}  # this edge goes on to the next band
 CLUSTER_FILLS = ("#f5f7fc", "#eaeef8", "#dfe5f4")
 FREED_LABEL = ("<<b>inputs freed by backward()</b><br/>draw before backward(),<br/>"
                "or call backward(retain_graph=True)>")
@@ -51,33 +56,38 @@ FREED_LABEL = ("<<b>inputs freed by backward()</b><br/>draw before backward(),<b
 
 def to_dot(root: Tensor, *, values: bool = False, grads: bool = False, backward: bool = False,
            group_modules: bool = False, collapse: bool = False, max_nodes: int | None = None,
-           rankdir: str = "TB") -> str:
+           rankdir: str = "TB", roll: bool = False, hide: tuple[str, ...] = ()) -> str:
     """The DOT source of root's computation graph (no graphviz program needed).
 
     values/grads: print each small tensor's values/``.grad`` (a summary for big ones).
     backward: draw the graph that root's backward pass builds (each VJP as ops) instead.
-    group_modules: a cluster per Module call. collapse: each layer call as one box.
+    group_modules: a cluster per Module call. collapse: each layer call, and each functional
+    call from your code (``F.cross_entropy``), as one box.
     max_nodes: at most this many nodes; the rest become one summary node (with a warning).
     rankdir: graphviz's layout direction, "TB" (top to bottom) or "LR", "BT", "RL".
+    roll: runs of identical consecutive blocks drawn once, in a dashed "× N" frame.
+    hide: module paths ("features.3", "F.cross_entropy") whose nodes are left out, at any
+    depth; dashed edges join what fed them to what they fed.
     """
     return digraph("to_dot", root, values=values, grads=grads, backward=backward, group_modules=group_modules,
-                   collapse=collapse, max_nodes=max_nodes, rankdir=rankdir).source
+                   collapse=collapse, max_nodes=max_nodes, rankdir=rankdir, roll=roll, hide=hide).source
 
 
 def draw(root: Tensor, *, values: bool = False, grads: bool = False, backward: bool = False,
          group_modules: bool = False, collapse: bool = False, max_nodes: int | None = None,
-         rankdir: str = "TB") -> graphviz.Digraph:
+         rankdir: str = "TB", roll: bool = False, hide: tuple[str, ...] = ()) -> graphviz.Digraph:
     """The picture as a ``graphviz.Digraph`` (shown inline in Jupyter); options as in ``to_dot``."""
     return digraph("draw", root, values=values, grads=grads, backward=backward, group_modules=group_modules,
-                   collapse=collapse, max_nodes=max_nodes, rankdir=rankdir)
+                   collapse=collapse, max_nodes=max_nodes, rankdir=rankdir, roll=roll, hide=hide)
 
 
 def digraph(caller: str, root: Tensor, *, values: bool, grads: bool, backward: bool, group_modules: bool,
-            collapse: bool, max_nodes: int | None, rankdir: str) -> graphviz.Digraph:
+            collapse: bool, max_nodes: int | None, rankdir: str, roll: bool = False,
+            hide: tuple[str, ...] = ()) -> graphviz.Digraph:
     """Checks the options, builds the graph and styles it; ``caller`` names the function in errors."""
-    _check(caller, root, max_nodes, rankdir)
+    _check(caller, root, max_nodes, rankdir, hide)
     try:
-        graph = build(root, backward=backward, collapse=collapse, max_nodes=max_nodes)
+        graph = build(root, backward=backward, collapse=collapse, max_nodes=max_nodes, roll=roll, hide=tuple(hide))
     except (ValueError, RuntimeError) as err:
         raise type(err)(f"{caller}: {err}") from None
     _warn_if_cut(caller, graph, max_nodes, collapse)
@@ -92,26 +102,29 @@ def digraph(caller: str, root: Tensor, *, values: bool, grads: bool, backward: b
     ids = {n: f"{'t' if n.kind in TENSOR_KINDS else n.kind}{i}" for i, n in enumerate(graph.nodes)}
 
     def add(container: graphviz.Digraph, node: Node) -> None:
-        container.node(ids[node], **_attributes(node, values, grads, collapse))
+        container.node(ids[node], **_attributes(node, values, grads, collapse, graph.of))
 
-    if group_modules:
-        _add_clusters(dot, graph.nodes, 0, add)
-    else:
-        for node in graph.nodes:
-            add(dot, node)
+    def clustered(node: Node) -> tuple[Call, ...]:
+        return node.calls if group_modules else tuple(c for c in node.calls if isinstance(c, Repeat))
+
+    _add_clusters(dot, graph.nodes, clustered, 0, add)
+    wrapped = _wrap_into_bands(dot, graph, ids) if collapse or roll else set()
     for a, b, label in graph.edges:
-        dot.edge(ids[a], ids[b], label=f" {label}" if label else None)
+        dot.edge(ids[a], ids[b], label=f" {label}" if label else None,
+                 **(BRIDGE_STYLE if (a, b) in graph.bridges else {}), **(WRAP_STYLE if (a, b) in wrapped else {}))
     dot.node("legend", label=_legend(graph), shape="plain", fontsize="9")
     return dot
 
 
-def _check(caller: str, root: Any, max_nodes: Any, rankdir: Any) -> None:
+def _check(caller: str, root: Any, max_nodes: Any, rankdir: Any, hide: Any) -> None:
     if not isinstance(root, Tensor):
         raise TypeError(f"{caller}: root must be a minigrad Tensor, got {type(root).__name__}")
     if max_nodes is not None and (isinstance(max_nodes, bool) or not isinstance(max_nodes, int) or max_nodes < 2):
         raise ValueError(f"{caller}: max_nodes must be an integer ≥ 2 (one node and the summary), got {max_nodes!r}")
     if rankdir not in RANKDIRS:
         raise ValueError(f"{caller}: rankdir must be one of {', '.join(RANKDIRS)}, got {rankdir!r}")
+    if isinstance(hide, str) or not all(isinstance(p, str) for p in hide):
+        raise TypeError(f"{caller}: hide must be a tuple of module paths such as ('features.3',), got {hide!r}")
 
 
 def _warn_if_cut(caller: str, graph: Graph, max_nodes: int | None, collapse: bool) -> None:
@@ -124,25 +137,72 @@ def _warn_if_cut(caller: str, graph: Graph, max_nodes: int | None, collapse: boo
                       f"summary node for the other {summary.hidden}{advice}", stacklevel=4)
 
 
-def _add_clusters(dot: graphviz.Digraph, nodes: list[Node], depth: int,
+def _add_clusters(dot: graphviz.Digraph, nodes: list[Node], chain: Callable[[Node], tuple[Call, ...]], depth: int,
                   add: Callable[[graphviz.Digraph, Node], None]) -> None:
-    """Adds the nodes; those made inside a Module call (below ``depth`` calls) go in a cluster per call, nested."""
-    calls: dict[int, tuple[ModuleCall, list[Node]]] = {}
+    """Adds the nodes; those whose ``chain`` of calls is longer than ``depth`` go in a cluster per call, nested."""
+    calls: dict[tuple[str, int], tuple[Call, list[Node]]] = {}
     for n in nodes:
-        if len(n.calls) > depth:
-            calls.setdefault(n.calls[depth].call, (n.calls[depth], []))[1].append(n)
+        outer = chain(n)
+        if len(outer) > depth:
+            calls.setdefault((type(outer[depth]).__name__, outer[depth].call), (outer[depth], []))[1].append(n)
         else:
             add(dot, n)
-    for key, (call, members) in calls.items():
-        with dot.subgraph(name=f"cluster_{key}") as cluster:
-            kind = type(call.module).__name__
-            title = f"<<b>{labels.escape(call.path)}</b>" + (f" · {labels.escape(kind)}>" if kind != call.path else ">")
-            cluster.attr(label=title, style="rounded,filled", fillcolor=CLUSTER_FILLS[depth % len(CLUSTER_FILLS)],
-                         color="#9fa8da", fontname="Helvetica", fontsize="11", labeljust="l")
-            _add_clusters(cluster, members, depth + 1, add)
+    for (kind, number), (call, members) in calls.items():
+        with dot.subgraph(name=f"cluster_{kind}_{number}") as cluster:
+            if isinstance(call, Repeat):
+                cluster.attr(label=f"<<b>{labels.escape(call.path)}</b>>", style="dashed,rounded", color="#3949ab",
+                             fontname="Helvetica", fontsize="14", labeljust="r")
+            else:
+                cluster.attr(label=_cluster_title(call), style="rounded,filled", color="#9fa8da",
+                             fillcolor=CLUSTER_FILLS[depth % len(CLUSTER_FILLS)], fontname="Helvetica",
+                             fontsize="11", labeljust="l")
+            _add_clusters(cluster, members, chain, depth + 1, add)
 
 
-def _attributes(node: Node, values: bool, grads: bool, collapse: bool) -> dict[str, str]:
+def _cluster_title(call: Call) -> str:
+    """A Module call's cluster title: its path in bold, then its type when that says more."""
+    kind = type(call.module).__name__ if isinstance(call, ModuleCall) else ""
+    suffix = f" · {labels.escape(kind)}" if kind not in ("", call.path) else ""
+    return f"<<b>{labels.escape(call.path)}</b>{suffix}>"
+
+
+def _ranks(graph: Graph) -> dict[Node, int]:
+    """Each node's rank: the length of the longest path to it from a node without inputs."""
+    rank: dict[Node, int] = {}
+    inputs: dict[Node, list[Node]] = {n: [] for n in graph.nodes}
+    for a, b, _ in graph.edges:
+        inputs[b].append(a)
+    for n in graph.nodes:  # data-flow order: inputs first
+        rank[n] = max((rank.get(a, 0) + 1 for a in inputs[n]), default=0)
+    return rank
+
+
+def _wrap_into_bands(dot: graphviz.Digraph, graph: Graph, ids: dict[Node, str]) -> set[tuple[Node, Node]]:
+    """Wraps a picture longer than 2·BAND ranks into bands of BAND ranks, side by side in order.
+
+    Returns the edges that cross from one band to the next: drawn without constraining the
+    layout, they let each band start again at the top. The first node of each band shares
+    one rank with the others, chained left to right by invisible edges.
+    """
+    rank = _ranks(graph)
+    if max(rank.values(), default=0) < 2 * BAND:
+        return set()
+    starts: dict[int, Node] = {}
+    for n in graph.nodes:
+        if rank[n] % BAND == 0:
+            starts.setdefault(rank[n] // BAND, n)
+    dot.attr(newrank="true")
+    with dot.subgraph() as row:
+        row.attr(rank="same")
+        for n in starts.values():
+            row.node(ids[n])
+    firsts = [ids[n] for _, n in sorted(starts.items())]
+    for a, b in itertools.pairwise(firsts):
+        dot.edge(a, b, style="invis")
+    return {(a, b) for a, b, _ in graph.edges if rank[a] // BAND < rank[b] // BAND}
+
+
+def _attributes(node: Node, values: bool, grads: bool, collapse: bool, of: str | None) -> dict[str, str]:
     """Label, tooltip, style and SVG class of one node."""
     attrs = dict(STYLES[node.kind])
     attrs["class"] = node.kind + (" root" if node.root else "")
@@ -152,11 +212,12 @@ def _attributes(node: Node, values: bool, grads: bool, collapse: bool) -> dict[s
     if node.kind == "summary":
         advice = "a larger max_nodes" if collapse else "collapse=True or a larger max_nodes"
         attrs["label"] = f"<<b>… {node.hidden:,} more nodes</b><br/>use {advice}>"
-    elif call is not None:  # a layer
-        attrs["label"] = labels.layer_label(call.path, _describe(call.module),
-                                            [o.tensor.shape for o in node.outputs if o.tensor is not None],
+    elif isinstance(call, ModuleCall):  # a layer
+        attrs["label"] = labels.layer_label(call.path, _describe(call.module), _outputs(node, of),
                                             sum(p.numel() for p in call.module.parameters()))
         attrs["tooltip"] = " ".join(repr(call.module).split())
+    elif call is not None:  # a functional call
+        attrs["label"] = labels.layer_label(call.path, "nn.functional", _outputs(node, of), 0)
     elif node.kind == "freed":
         attrs["label"] = FREED_LABEL
     elif t is not None and t.op is not None and node.kind == "op":
@@ -180,6 +241,15 @@ def _tensor_label(node: Node, t: Tensor, values: bool, grads: bool) -> str:
     elif grads and node.kind == "parameter":
         grad = "grad None"
     return labels.tensor_label(title, t.shape, t.dtype, shown, grad)
+
+
+def _outputs(layer: Node, of: str | None) -> list[tuple[str | None, tuple[int, ...]]]:
+    """What leaves a box: each output's title (which gradient it is, in a backward picture) and shape.
+
+    A gradient whose forward tensor has no name is the gradient of the box's input: ∂L/∂x.
+    """
+    return [(o.caption or (f"∂{of}/∂x" if o.gradient else None), o.tensor.shape)
+            for o in layer.outputs if o.tensor is not None]
 
 
 def _describe(module: Any) -> str:

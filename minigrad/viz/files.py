@@ -22,7 +22,8 @@ INSTALL = ("install graphviz: `apt-get install graphviz` (Debian/Ubuntu), `brew 
 
 def render(root: Tensor, path: str | os.PathLike, format: str = "svg", *,  # noqa: A002 (graphviz's name)
            values: bool = False, grads: bool = False, backward: bool = False, group_modules: bool = False,
-           collapse: bool = False, max_nodes: int | None = None, rankdir: str = "TB") -> str:
+           collapse: bool = False, max_nodes: int | None = None, rankdir: str = "TB", roll: bool = False,
+           hide: tuple[str, ...] = ()) -> str:
     """Draws root's graph into ``path`` (the format's suffix is added when path has none); returns the path.
 
     The options are ``to_dot``'s. Needs graphviz's ``dot`` program; without it, raises
@@ -32,7 +33,7 @@ def render(root: Tensor, path: str | os.PathLike, format: str = "svg", *,  # noq
         raise ValueError(f"render: unknown format {format!r}; choose one of {', '.join(FORMATS)}")
     target = _target(os.fspath(path), format)
     source = digraph("render", root, values=values, grads=grads, backward=backward, group_modules=group_modules,
-                     collapse=collapse, max_nodes=max_nodes, rankdir=rankdir).source
+                     collapse=collapse, max_nodes=max_nodes, rankdir=rankdir, roll=roll, hide=hide).source
     program = shutil.which("dot")
     if program is None:
         beside = os.path.splitext(target)[0] + ".dot"

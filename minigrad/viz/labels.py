@@ -90,12 +90,13 @@ def op_tooltip(op: Primitive, params: dict[str, Any]) -> str:
     return f"{op.name}(" + ", ".join(shown) + ")"
 
 
-def layer_label(path: str, description: str, output_shapes: list[tuple[int, ...]], params: int) -> str:
-    """A collapsed Module call: its path in bold, its repr or type, output shape and parameter count."""
+def layer_label(path: str, description: str, outputs: list[tuple[str | None, tuple[int, ...]]], params: int) -> str:
+    """A collapsed call: its path in bold, its repr or type, each output (its title, if any: "∂loss/∂fc1.weight",
+    and shape) and its parameter count."""
     rows = [f"<b>{escape(path)}</b>"]
     if description != path:
         rows.append(f'<font point-size="10">{lines(description)}</font>')
-    rows += [f"→ {shape_text(s)}" for s in output_shapes]
+    rows += [f"→ {escape(title)} {shape_text(s)}" if title else f"→ {shape_text(s)}" for title, s in outputs]
     if params:
         rows.append(f'<font point-size="9">{params:,} parameters</font>')
     return "<" + "<br/>".join(rows) + ">"

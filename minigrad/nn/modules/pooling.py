@@ -55,7 +55,7 @@ class AvgPool2d(Module):
 
 
 class LPPool2d(Module):
-    """(Σ_window x^p)^(1/p) for p = ``norm_type``: between sum pooling (p = 1) and max pooling (p → ∞)."""
+    """(Σ_window |x|^p)^(1/p) for p = ``norm_type``: between sum pooling (p = 1) and max pooling (p → ∞)."""
 
     def __init__(self, norm_type: float, kernel_size: IntOrTuple, stride: IntOrTuple | None = None) -> None:
         super().__init__()
