@@ -633,3 +633,13 @@ def test_local_contrast_norm_bad_arguments(kwargs, error, message):
         F.local_contrast_norm(mg.zeros(1, 1, 5, 5), **kwargs)
     with pytest.raises(ValueError, match=r"local_contrast_norm: expected input of shape \(N, C, H, W\)"):
         F.local_contrast_norm(mg.zeros(1, 5, 5))
+
+
+def test_lp_pool2d_does_not_overflow_for_large_p():
+    """float32 4^64 is inf; the pooled value is the window's L^64 norm, just above its max."""
+    x = mg.tensor(np.array([[[[4.0, 1.0], [2.0, -3.0]]]], dtype=np.float32), requires_grad=True)
+    y = F.lp_pool2d(x, 64, 2)
+    expected = 4.0 * (1 + (1 / 4) ** 64 + (2 / 4) ** 64 + (3 / 4) ** 64) ** (1 / 64)
+    np.testing.assert_allclose(y.data, [[[[expected]]]], rtol=1e-6)
+    y.sum().backward()
+    assert np.isfinite(x.grad.data).all() and x.grad.data[0, 0, 0, 0] == pytest.approx(1.0, rel=1e-6)

@@ -258,12 +258,17 @@ def lp_pool2d(x: Any, norm_type: float, kernel_size: IntOrTuple, stride: IntOrTu
     negative entries cancel positive ones when p is odd. For x ≥ 0 (e.g. after a ReLU), and
     for every x when p is even, the two agree. The gradient is defined away from 0 (at an
     all-zero window (Σ)^(1/p − 1) is infinite, as in PyTorch).
+
+    Each window is computed as m·(Σ (|x|/m)^p)^(1/p) with m its largest |x| (a constant: the
+    identity holds for any m > 0, so the gradient is unchanged), so that x^p cannot overflow:
+    float32 4^64 would be inf.
     """
     if not isinstance(norm_type, numbers.Real) or norm_type == 0:
         raise ValueError(f"lp_pool2d: norm_type must be a nonzero number, got {norm_type!r}")
     x = as_tensor(x, "lp_pool2d")
-    summed = _taps("lp_pool2d", x.abs() ** norm_type, kernel_size, stride, 0, 1, 0.0).sum(axis=0)
-    return summed ** (1.0 / norm_type)
+    taps = _taps("lp_pool2d", x.abs(), kernel_size, stride, 0, 1, 0.0)             # (kH·kW, N, C, H_out, W_out)
+    largest = taps.max(axis=0).detach().maximum(1e-30)  # (any m > 0 will do for an all-zero window)
+    return largest * ((taps / largest) ** norm_type).sum(axis=0) ** (1.0 / norm_type)
 
 
 @function_call
