@@ -20,6 +20,7 @@ import numpy as np
 from minigrad.state import annotated, check_finite, detect_anomaly, set_grad_enabled, switches
 
 Tensor = Any  # minigrad.tensor.Tensor, which imports this module (imports run one way)
+Observer = Callable[[Tensor, Tensor, list[tuple[int, Tensor]]], None]  # (node, dL/dnode, [(i, dL/dinput_i)])
 
 
 def topological_order(roots: Iterable[Tensor], inputs: Callable[[Tensor], Iterable[Tensor]] | None = None,
@@ -75,8 +76,18 @@ def grad(outputs: Tensor | Sequence[Tensor], inputs: Tensor | Sequence[Tensor],
     return result
 
 
+def walk(root: Tensor, observe: Observer) -> None:
+    """Runs root's backward pass (a scalar root) storing no gradient and keeping the graph; after each
+    node's VJPs it calls ``observe(node, dL/dnode, [(i, dL/dinput_i) for each input i that requires grad])``.
+
+    This is how ``mg.viz.trace`` and ``mg.viz.animate`` watch backprop: the same loop, in the same
+    order, tensor hooks included.
+    """
+    _run([root], [None], set(), True, False, observe)
+
+
 def _run(roots: list[Tensor], seeds: list[Any], wanted: set[Tensor] | None,
-         retain_graph: bool | None, create_graph: bool) -> dict[Tensor, Tensor]:
+         retain_graph: bool | None, create_graph: bool, observe: Observer | None = None) -> dict[Tensor, Tensor]:
     """The backward pass. Returns the gradient of every leaf (or of each tensor in ``wanted``).
 
     ``wanted`` is a set, so that membership goes by identity (a Tensor's ``==`` compares values).
@@ -97,7 +108,9 @@ def _run(roots: list[Tensor], seeds: list[Any], wanted: set[Tensor] | None,
                 t.grad = g if t.grad is None else t.grad + g
             if t.op is not None:
                 _check_alive(t)
-                _propagate(t, g, grads, checking or t.origin is not None)
+                produced = _propagate(t, g, grads, checking or t.origin is not None)
+                if observe is not None:
+                    observe(t, g, produced)
     if not (create_graph if retain_graph is None else retain_graph):
         _release(order)
     return found
@@ -153,12 +166,13 @@ def _modified(t: Tensor, what: str, x: Tensor, version: int) -> None:
                        "a copy of it")
 
 
-def _propagate(t: Tensor, g: Tensor, grads: dict[Tensor, Tensor], checking: bool) -> None:
-    """Adds dL/d(input) = VJP(dL/dt) to ``grads`` for each input of t that requires grad.
+def _propagate(t: Tensor, g: Tensor, grads: dict[Tensor, Tensor], checking: bool) -> list[tuple[int, Tensor]]:
+    """Adds dL/d(input) = VJP(dL/dt) to ``grads`` for each input of t that requires grad; returns them by input.
 
     The tensors a VJP makes carry t's annotations (nn's Module calls: the pictures group them).
     """
     switches.annotations = t.annotations
+    produced = []
     for i, x in enumerate(t.inputs):
         if x.requires_grad:
             gx = t.op.vjp(i, g, t)
@@ -167,6 +181,8 @@ def _propagate(t: Tensor, g: Tensor, grads: dict[Tensor, Tensor], checking: bool
             if gx.dtype != x.dtype:  # a gradient has its tensor's dtype (as in PyTorch)
                 gx = gx.astype(x.dtype)
             grads[x] = grads[x] + gx if x in grads else gx
+            produced.append((i, gx))
+    return produced
 
 
 def _release(order: list[Tensor]) -> None:
