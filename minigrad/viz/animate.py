@@ -23,9 +23,9 @@ import graphviz
 
 from minigrad.atomic import write_atomically
 from minigrad.tensor import Tensor
-from minigrad.viz.dot import digraph
+from minigrad.viz.dot import digraph, node_ids
 from minigrad.viz.files import INSTALL
-from minigrad.viz.graph import TENSOR_KINDS, Node, build
+from minigrad.viz.graph import build
 from minigrad.viz.trace import Step, Trace, trace
 
 PAGE = Template("""<!DOCTYPE html>
@@ -148,15 +148,9 @@ def _svg(root: Tensor, rankdir: str) -> str:
 
 
 def _ids(root: Tensor) -> dict[tuple[str, Tensor | None], str]:
-    """The DOT name of each tensor's box ("box", t) and of the op oval that made it ("op", t).
-
-    ``dot.digraph`` names the nodes of ``build(root)`` by kind and position: t3, op4, …
-    """
-    def name(i: int, n: Node) -> str:
-        return f"{'t' if n.kind in TENSOR_KINDS else n.kind}{i}"
-
-    return {("op" if n.kind == "op" else "box", n.tensor): name(i, n)
-            for i, n in enumerate(build(root).nodes) if n.tensor is not None}
+    """The DOT name of each tensor's box ("box", t) and of the op oval that made it ("op", t)."""
+    return {("op" if n.kind == "op" else "box", n.tensor): name
+            for n, name in node_ids(build(root)).items() if n.tensor is not None}
 
 
 def _frames(steps: Trace, ids: dict[tuple[str, Tensor | None], str]) -> list[dict]:

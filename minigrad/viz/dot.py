@@ -99,7 +99,7 @@ def digraph(caller: str, root: Tensor, *, values: bool, grads: bool, backward: b
     if backward:
         dot.attr(label=f"backward graph of {root.name or 'out'}: every VJP that backward runs, as ops",
                  labelloc="t", fontsize="13")
-    ids = {n: f"{'t' if n.kind in TENSOR_KINDS else n.kind}{i}" for i, n in enumerate(graph.nodes)}
+    ids = node_ids(graph)
 
     def add(container: graphviz.Digraph, node: Node) -> None:
         container.node(ids[node], **_attributes(node, values, grads, collapse, graph.of))
@@ -114,6 +114,11 @@ def digraph(caller: str, root: Tensor, *, values: bool, grads: bool, backward: b
                  **(BRIDGE_STYLE if (a, b) in graph.bridges else {}), **(WRAP_STYLE if (a, b) in wrapped else {}))
     dot.node("legend", label=_legend(graph), shape="plain", fontsize="9")
     return dot
+
+
+def node_ids(graph: Graph) -> dict[Node, str]:
+    """The DOT name of each node: its kind ("t" for tensors) and position, as t3, op4, layer7."""
+    return {n: f"{'t' if n.kind in TENSOR_KINDS else n.kind}{i}" for i, n in enumerate(graph.nodes)}
 
 
 def _check(caller: str, root: Any, max_nodes: Any, rankdir: Any, hide: Any) -> None:
