@@ -92,3 +92,57 @@ def test_clone_is_a_copy_that_gradients_flow_through():
     assert c is not x and not np.shares_memory(c.data, x.data)
     (c * 3).sum().backward()
     assert x.grad.tolist() == [3.0, 3.0]
+
+
+def test_a_layer_computes_in_its_weights_precision():
+    """A float64 input into a float32 layer gives float32 (never a silently float64 layer); the
+    input's gradient comes back as float64."""
+    layer, x = mg.nn.Linear(3, 2), mg.tensor(np.ones((4, 3)), requires_grad=True)
+    y = layer(x)
+    assert y.dtype == np.float32
+    y.sum().backward()
+    assert x.grad.dtype == np.float64 and layer.weight.grad.dtype == np.float32
+    image = mg.tensor(np.ones((1, 1, 5, 5)))
+    for conv in (mg.nn.Conv2d(1, 2, 3), mg.nn.ConvTranspose2d(1, 2, 3), mg.nn.LocallyConnected2d(1, 2, 5, 3)):
+        assert conv(image).dtype == np.float32
+    assert mg.nn.Linear(3, 2).double()(mg.ones(1, 3)).dtype == np.float64
+
+
+def test_adaptive_average_pooling_matches_pytorchs_windows():
+    x = np.arange(2 * 3 * 7 * 5, dtype=np.float64).reshape(2, 3, 7, 5)
+    y = mg.nn.AdaptiveAvgPool2d((3, 2))(mg.tensor(x))
+    # row windows of 7 → 3: [0, 3), [2, 5), [4, 7); column windows of 5 → 2: [0, 3), [2, 5)
+    expected = np.array([[x[..., r0:r1, c0:c1].mean(axis=(-2, -1)) for c0, c1 in ((0, 3), (2, 5))]
+                         for r0, r1 in ((0, 3), (2, 5), (4, 7))]).transpose(2, 3, 0, 1)
+    np.testing.assert_allclose(y.data, expected)
+    assert mg.nn.AdaptiveAvgPool2d(1)(mg.tensor(x)).shape == (2, 3, 1, 1)
+    if torch is not None:
+        np.testing.assert_allclose(y.data, torch.nn.AdaptiveAvgPool2d((3, 2))(torch.tensor(x)).numpy())
+
+
+def test_dropout2d_zeroes_whole_channels():
+    mg.manual_seed(0)
+    y = mg.nn.Dropout2d(0.5)(mg.ones(4, 8, 3, 3)).data
+    per_channel = y.reshape(4, 8, 9)
+    assert set(np.unique(per_channel)) <= {0.0, 2.0}
+    assert (per_channel.min(axis=2) == per_channel.max(axis=2)).all()  # all of a channel, or none of it
+    assert 0 < (per_channel[..., 0] == 0).sum() < 32
+    assert (mg.nn.Dropout2d(0.5).eval()(mg.ones(2, 2, 2, 2)).data == 1).all()
+
+
+def test_sequential_item_assignment():
+    net = mg.nn.Sequential(mg.nn.Linear(2, 3), mg.nn.ReLU(), mg.nn.Linear(3, 1))
+    net[1] = mg.nn.Tanh()
+    assert isinstance(net[1], mg.nn.Tanh) and [name for name, _ in net.named_children()] == ["0", "1", "2"]
+    net[-1] = mg.nn.Linear(3, 4)
+    assert net(mg.ones(1, 2)).shape == (1, 4)
+    with pytest.raises(IndexError, match="out of range"):
+        net[3] = mg.nn.ReLU()
+    with pytest.raises(TypeError, match="expected a Module"):
+        net[0] = "relu"
+
+
+def test_replacing_a_submodule_keeps_its_place():
+    net = mg.nn.Sequential(mg.nn.Linear(2, 3), mg.nn.ReLU(), mg.nn.Linear(3, 1))
+    net[0] = mg.nn.Linear(2, 3, bias=False)
+    assert list(net.state_dict()) == ["0.weight", "2.weight", "2.bias"]

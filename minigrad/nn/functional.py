@@ -32,7 +32,6 @@ from minigrad.tensor_functions import (
     matmul,
     maximum,
     pad,
-    promote,
     where,
     windows,
 )
@@ -72,7 +71,14 @@ def _conv(op: str, d: int, x: Any, w: Any, b: Any, stride: IntOrTuple, padding: 
     if w.ndim != d + 2:
         raise ValueError(f"{op}: expected weight of shape (out_channels, in_channels/groups, {_KERNELS[d]}), "
                          f"got {w.shape}")
-    return _channel_bias(correlate(x, w, stride, padding, dilation, groups, op=op), b, op)
+    return _channel_bias(correlate(_in_precision_of(x, w), w, stride, padding, dilation, groups, op=op), b, op)
+
+
+def _in_precision_of(x: Tensor, w: Tensor) -> Tensor:
+    """x cast to the weight's floating-point dtype: a layer computes in its weight's precision, so
+    a float64 image into a float32 layer gives float32, never a silently float64 layer (PyTorch
+    refuses the mix instead; x's gradient comes back in x's own dtype)."""
+    return x.astype(w.dtype) if x.dtype != w.dtype and x.dtype.kind == "f" and w.dtype.kind == "f" else x
 
 
 @function_call
@@ -142,8 +148,7 @@ def conv_transpose2d(x: Any, w: Any, b: Any = None, stride: IntOrTuple = 1, padd
     if min(size) < 1:
         raise ValueError(f"{op}: input {x.shape} with kernel {kernel}, stride {stride}, padding {padding} gives an "
                          f"empty output {size}")
-    x, w = promote(x, w)
-    return _channel_bias(correlate_transpose(x, w, size, stride, padding, dilation, groups), b, op)
+    return _channel_bias(correlate_transpose(_in_precision_of(x, w), w, size, stride, padding, dilation, groups), b, op)
 
 
 @function_call
@@ -155,7 +160,7 @@ def linear(x: Any, w: Any, b: Any = None) -> Tensor:
     if x.ndim == 0 or x.shape[-1] != w.shape[1]:
         raise ValueError(f"linear: expected input of shape (*, {w.shape[1]}) (in_features last), got {x.shape} "
                          f"for weight {w.shape}")
-    y = x @ w.T
+    y = _in_precision_of(x, w) @ w.T
     if b is None:
         return y
     b = as_tensor(b, "linear")
@@ -183,7 +188,7 @@ def locally_connected2d(x: Any, weight: Any, bias: Any = None, stride: IntOrTupl
         raise ValueError(f"{op}: input {x.shape} has {x.shape[1]} channels, but weight {weight.shape} expects {c}")
     stride, padding = int_tuple(stride, 2, "stride", op, 1), int_tuple(padding, 2, "padding", op, 0)
     check_fits(op, tuple(s + 2 * p for s, p in zip(x.shape[2:], padding, strict=True)), (kh, kw), (1, 1))
-    x = pad(x, ((0, 0), (0, 0), *((p, p) for p in padding)))
+    x = pad(_in_precision_of(x, weight), ((0, 0), (0, 0), *((p, p) for p in padding)))
     taps = windows(x, (kh, kw), stride)                                   # (N, C, H_out, W_out, kH, kW)
     if taps.shape[2:4] != (h_out, w_out):
         raise ValueError(f"{op}: weight {weight.shape} has filters for {h_out}×{w_out} output positions, but the "
@@ -249,6 +254,7 @@ def avg_pool2d(x: Any, kernel_size: IntOrTuple, stride: IntOrTuple | None = None
     return taps.sum(axis=0) / taps.shape[0]
 
 
+@function_call
 def lp_pool2d(x: Any, norm_type: float, kernel_size: IntOrTuple, stride: IntOrTuple | None = None) -> Tensor:
     """L^p pooling: the L^p norm of each window, (Σ_window |x|^p)^(1/p), no padding.
 
@@ -269,6 +275,29 @@ def lp_pool2d(x: Any, norm_type: float, kernel_size: IntOrTuple, stride: IntOrTu
     taps = _taps("lp_pool2d", x.abs(), kernel_size, stride, 0, 1, 0.0)             # (kH·kW, N, C, H_out, W_out)
     largest = taps.max(axis=0).detach().maximum(1e-30)  # (any m > 0 will do for an all-zero window)
     return largest * ((taps / largest) ** norm_type).sum(axis=0) ** (1.0 / norm_type)
+
+
+@function_call
+def adaptive_avg_pool2d(x: Any, output_size: IntOrTuple) -> Tensor:
+    """Average pooling to a fixed output size (H_out, W_out), whatever the input's size.
+
+    Output row i averages input rows ⌊i·H/H_out⌋ … ⌈(i + 1)·H/H_out⌉ − 1 (PyTorch's windows; they
+    overlap when H_out does not divide H). Averaging blocks of rows is a linear map, so it is
+    two matrix products with constant averaging matrices: y = P_H · x · P_Wᵀ.
+    """
+    x = _input(x, 4, _LAYOUTS[2], "adaptive_avg_pool2d")
+    out = int_tuple(output_size, 2, "output_size", "adaptive_avg_pool2d", 1)
+    rows, cols = (Tensor.wrap(_averaging(n, m).astype(x.dtype)) for n, m in zip(x.shape[2:], out, strict=True))
+    return rows @ x @ cols.T
+
+
+def _averaging(size: int, out: int) -> np.ndarray:
+    """(out, size): row i is 1/len over input positions ⌊i·size/out⌋ … ⌈(i + 1)·size/out⌉ − 1."""
+    matrix = np.zeros((out, size))
+    for i in range(out):
+        start, stop = i * size // out, -(-(i + 1) * size // out)
+        matrix[i, start:stop] = 1 / (stop - start)
+    return matrix
 
 
 @function_call
@@ -329,6 +358,21 @@ def dropout(x: Any, p: float = 0.5, training: bool = True) -> Tensor:
         return x
     keep = generator().random(x.shape) >= p
     scale = keep / (1 - p) if p < 1 else np.zeros(x.shape)
+    return x * Tensor.wrap(scale.astype(x.dtype))
+
+
+@function_call
+def dropout2d(x: Any, p: float = 0.5, training: bool = True) -> Tensor:
+    """Zeroes whole channels of (N, C, H, W) with probability p while training and scales the rest
+    by 1/(1 − p): neighbouring pixels of a feature map are alike, so dropping single pixels
+    regularizes little (Tompson et al. 2015)."""
+    if not isinstance(p, numbers.Real) or not 0 <= p <= 1:
+        raise ValueError(f"dropout2d: p must be a probability in [0, 1], got {p!r}")
+    x = _input(x, 4, _LAYOUTS[2], "dropout2d")
+    if not training or p == 0:
+        return x
+    keep = generator().random((*x.shape[:2], 1, 1)) >= p
+    scale = keep / (1 - p) if p < 1 else np.zeros(keep.shape)
     return x * Tensor.wrap(scale.astype(x.dtype))
 
 
@@ -424,6 +468,7 @@ def _window_mean(t: Tensor, w: Tensor) -> Tensor:
     return conv2d(t, w, padding=padding) / inside
 
 
+@function_call
 def local_contrast_norm(x: Any, size: int = 9, sigma: float | None = None, eps: float = 1e-4) -> Tensor:
     """Local contrast normalization (Jarrett et al. 2009): subtractive, then divisive normalization.
 
@@ -548,7 +593,8 @@ def multi_margin_loss(x: Any, target: Any, p: int = 1, margin: float = 1.0, redu
     return _reduce(where(is_target, 0.0, hinge).sum(axis=1) / x.shape[1], reduction, "multi_margin_loss")
 
 
-__all__ = ["avg_pool2d", "batch_norm", "conv1d", "conv2d", "conv_transpose2d", "convolve2d", "cross_entropy",
-           "dropout", "flatten", "global_avg_pool2d", "leaky_relu", "linear", "local_contrast_norm",
-           "local_response_norm", "locally_connected2d", "log_softmax", "lp_pool2d", "max_pool2d", "mse_loss",
-           "multi_margin_loss", "nll_loss", "relu", "sigmoid", "softmax", "sum_pool2d", "tanh"]
+__all__ = ["adaptive_avg_pool2d", "avg_pool2d", "batch_norm", "conv1d", "conv2d", "conv_transpose2d", "convolve2d",
+           "cross_entropy", "dropout", "dropout2d", "flatten", "global_avg_pool2d", "leaky_relu", "linear",
+           "local_contrast_norm", "local_response_norm", "locally_connected2d", "log_softmax", "lp_pool2d",
+           "max_pool2d", "mse_loss", "multi_margin_loss", "nll_loss", "relu", "sigmoid", "softmax", "sum_pool2d",
+           "tanh"]

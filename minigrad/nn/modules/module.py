@@ -131,11 +131,12 @@ class Module:
             if "_modules" not in self.__dict__:
                 raise AttributeError(f"cannot assign {type(value).__name__} '{name}' before Module.__init__() "
                                      f"is called (call super().__init__() first in {type(self).__name__})")
-            self._forget(name)
-            if isinstance(value, Parameter):
+            if isinstance(value, Parameter):  # a name already registered keeps its place (as in PyTorch)
+                self._modules.pop(name, None)
                 self._parameters[name] = value
                 object.__setattr__(self, "_unnamed", True)
             else:
+                self._parameters.pop(name, None)
                 self._modules[name] = value
                 object.__setattr__(self, "_child_names", None)
         elif name in self.__dict__.get("_buffers", ()):
@@ -379,6 +380,18 @@ class Sequential(Module):
         except (IndexError, TypeError):
             raise IndexError(f"{type(self).__name__}: index {index!r} is out of range for {len(modules)} "
                              "modules") from None
+
+    def __setitem__(self, index: int, module: Module) -> None:
+        """Replaces the module at ``index`` (its name, "0", "1", …, stays)."""
+        if not isinstance(module, Module):
+            raise TypeError(f"{type(self).__name__}: expected a Module, got {type(module).__name__}")
+        names = list(self._modules)
+        try:
+            name = names[index]
+        except (IndexError, TypeError):
+            raise IndexError(f"{type(self).__name__}: index {index!r} is out of range for {len(names)} "
+                             "modules") from None
+        setattr(self, name, module)
 
     def __len__(self) -> int:
         return len(self._modules)

@@ -74,3 +74,18 @@ class GlobalAvgPool2d(Module):
 
     def forward(self, x: Tensor) -> Tensor:
         return F.global_avg_pool2d(x)
+
+
+class AdaptiveAvgPool2d(Module):
+    """Average pooling to a fixed (H_out, W_out) whatever the input's size (as before a classifier)."""
+
+    def __init__(self, output_size: IntOrTuple) -> None:
+        super().__init__()
+        int_tuple(output_size, 2, "output_size", "AdaptiveAvgPool2d", 1)
+        self.output_size = output_size
+
+    def forward(self, x: Tensor) -> Tensor:
+        return F.adaptive_avg_pool2d(x, self.output_size)
+
+    def extra_repr(self) -> str:
+        return f"output_size={self.output_size}"
