@@ -488,8 +488,9 @@ class Tensor:
             [normalize_axis(dim, self.ndim, "squeeze")]
         return self.reshape(*(n for i, n in enumerate(self.shape) if i not in drop or n != 1))
 
-    def flatten(self, start_axis: int = 0) -> Tensor:
-        start = _one_axis(start_axis, self.ndim, "flatten") if self.ndim else 0
+    def flatten(self, start_axis: int = 0, *, start_dim: int | None = None) -> Tensor:
+        """The axes from ``start_axis`` (PyTorch: ``start_dim``) on, merged into one."""
+        start = _one_axis(_either(start_axis, start_dim, 0, "flatten"), self.ndim, "flatten") if self.ndim else 0
         return self.reshape(*self.shape[:start], -1)
 
     def permute(self, *dims: int | Sequence[int]) -> Tensor:

@@ -57,6 +57,9 @@ def test_size_and_dim_reductions():
     assert x.max(dim=2).shape == (2, 3) and x.min(dim=0, keepdim=True).shape == (1, 3, 4)
     assert x.argmax(dim=1).tolist() == DATA.argmax(axis=1).tolist()
     assert x.var(dim=1).shape == (2, 4)
+    assert x.flatten(start_dim=1).shape == (2, 12)
+    assert mg.nn.functional.softmax(x, dim=1).shape == x.shape
+    np.testing.assert_allclose(mg.nn.functional.log_softmax(x, dim=0).data, x.log_softmax(axis=0).data)
     with pytest.raises(TypeError, match=r"give axis \(numpy.s word\) or dim \(PyTorch.s\), not both"):
         x.sum(axis=0, dim=1)
 

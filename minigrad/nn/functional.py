@@ -332,15 +332,17 @@ def tanh(x: Any) -> Tensor:
 
 
 @function_call
-def softmax(x: Any, axis: int = -1) -> Tensor:
-    """exp(x_i) / Σ_j exp(x_j) along ``axis``, shifted by the max so that it never overflows."""
-    return as_tensor(x, "softmax").softmax(axis)
+def softmax(x: Any, axis: int = -1, *, dim: int | None = None) -> Tensor:
+    """exp(x_i) / Σ_j exp(x_j) along ``axis`` (or PyTorch's ``dim``), shifted by the max so that it
+    never overflows."""
+    return as_tensor(x, "softmax").softmax(axis, dim=dim)
 
 
 @function_call
-def log_softmax(x: Any, axis: int = -1) -> Tensor:
-    """x_i − log Σ_j exp(x_j) along ``axis`` (log-sum-exp shifted by the max: stable for huge logits)."""
-    return as_tensor(x, "log_softmax").log_softmax(axis)
+def log_softmax(x: Any, axis: int = -1, *, dim: int | None = None) -> Tensor:
+    """x_i − log Σ_j exp(x_j) along ``axis`` (or PyTorch's ``dim``; log-sum-exp shifted by the max:
+    stable for huge logits)."""
+    return as_tensor(x, "log_softmax").log_softmax(axis, dim=dim)
 
 
 # ---- regularization and normalization
