@@ -6,10 +6,19 @@ Prints ms/step and images/s at batch 1, 16, 64 and 256 for
   - the same step hand-written in plain numpy (benchmarks/numpy_lenet.py: the floor for any
     numpy engine, since it builds no graph and reuses the forward's im2col columns),
   - PyTorch CPU with 2 threads, when it is installed,
+  - DeZero (``pip install dezero``; it needs ``np.int``, gone in numpy 2, which this script
+    puts back before importing it), when it is installed: the same LeNet-5 written with its
+    layers (``L.Conv2d``, ``F.pooling``, ``L.Linear``), ``F.softmax_cross_entropy``, its SGD,
 with the ratios measured in the same run; and what recording Module calls (for graph
 pictures) costs per step. The script first asks malloc to keep freed memory
 (``mg.memory.keep_freed_memory()``, as a training script would) for the whole process, so the
-numpy floor and PyTorch run with the same allocator settings.
+numpy floor and the other frameworks run with the same allocator settings.
+
+The column ``no keep`` is minigrad's step with glibc's default malloc settings — the cost of
+not making that call. A malloc setting cannot be undone inside a process, so that column is
+timed first, in a fresh child process (``--no-keep-child``) that never makes the call, with the
+same blocks and repeats; being from another process minutes earlier, its ratio ``nk/mg``
+carries the machine's drift between the two (±30 % on a busy machine), not only the setting's cost.
 
     python benchmarks/train_step.py [--batches 1 16 64 256] [--repeats 7]
 """
@@ -17,7 +26,9 @@ numpy floor and PyTorch run with the same allocator settings.
 from __future__ import annotations
 
 import argparse
+import json
 import statistics
+import subprocess
 import sys
 import time
 from collections.abc import Callable
@@ -105,6 +116,55 @@ def torch_step(batch: int, rng: np.random.Generator) -> Callable[[], float] | No
     return step
 
 
+def dezero_step(batch: int, rng: np.random.Generator) -> Callable[[], float] | None:
+    """The same LeNet-5 step in DeZero (float32 layers, plain SGD), or None when it is not installed."""
+    if not hasattr(np, "int"):
+        np.int = int  # DeZero 0.0.13 still uses np.int, which numpy 2 removed
+    try:
+        import dezero
+        import dezero.functions as DF
+        import dezero.layers as L
+    except ImportError:
+        return None
+
+    class LeNet5(dezero.Model):
+        def __init__(self) -> None:
+            super().__init__()
+            self.conv1, self.conv2 = L.Conv2d(6, 5, pad=2, in_channels=1), L.Conv2d(16, 5, in_channels=6)
+            self.fc1, self.fc2 = L.Linear(120, in_size=400), L.Linear(84, in_size=120)
+            self.fc3 = L.Linear(10, in_size=84)
+
+        def forward(self, x):  # DeZero's Variables
+            x = DF.pooling(DF.relu(self.conv1(x)), 2, 2)
+            x = DF.pooling(DF.relu(self.conv2(x)), 2, 2)
+            x = DF.reshape(x, (x.shape[0], -1))
+            return self.fc3(DF.relu(self.fc2(DF.relu(self.fc1(x)))))
+
+    model = LeNet5()
+    optimizer = dezero.optimizers.SGD(lr=0.01).setup(model)
+    images = rng.random((batch, 1, 28, 28), dtype=np.float32)
+    labels = rng.integers(0, 10, batch)
+
+    def step() -> float:
+        loss = DF.softmax_cross_entropy(model(images), labels)
+        model.cleargrads()
+        loss.backward()
+        optimizer.update()
+        return float(loss.data)
+    return step
+
+
+def no_keep_times(batches: list[int], repeats: int) -> dict[int, float]:
+    """ms per minigrad step at each batch, timed in a fresh child process that keeps glibc's malloc defaults."""
+    run = subprocess.run([sys.executable, __file__, "--no-keep-child", "--repeats", str(repeats),
+                          "--batches", *map(str, batches)], capture_output=True, text=True, check=True)
+    return {int(batch): ms for batch, ms in json.loads(run.stdout).items()}
+
+
+def block_size(batch: int) -> int:
+    return max(2, min(50, 400 // batch))
+
+
 def recording_cost(repeats: int) -> float:
     """µs that ``Module.__call__`` adds to one call (recording the call on the tensors it makes,
     for graph pictures): a ReLU on a small tensor called through the module against its bare forward."""
@@ -117,23 +177,37 @@ def main() -> None:
     parser = argparse.ArgumentParser(description="LeNet-5 training step: minigrad vs numpy vs PyTorch")
     parser.add_argument("--batches", type=int, nargs="+", default=[1, 16, 64, 256])
     parser.add_argument("--repeats", type=int, default=7)
+    parser.add_argument("--no-keep-child", action="store_true",
+                        help="(internal) time minigrad alone with malloc's defaults and print JSON")
     args = parser.parse_args()
+    if args.no_keep_child:  # the child process of no_keep_times: keep_freed_memory() is never called here
+        rng = np.random.default_rng(0)
+        times = {batch: time_blocks([minigrad_step(batch, rng)], args.repeats, block_size(batch))[0]
+                 for batch in args.batches}
+        print(json.dumps(times))
+        return
+    no_keep = no_keep_times(args.batches, args.repeats)  # first, while this process has not run anything heavy
     mg.memory.keep_freed_memory()
     rng = np.random.default_rng(0)
-    has_torch = torch_step(1, rng) is not None
+    has_torch, has_dezero = torch_step(1, rng) is not None, dezero_step(1, rng) is not None
     print(f"LeNet-5 training step, float32, ms/step (median of {args.repeats} interleaved rounds)")
     header = (f"{'batch':>5} {'minigrad':>10} {'numpy':>9} {'torch':>9} {'mg/numpy':>9} {'mg/torch':>9} "
-              f"{'mg img/s':>10} {'textbook':>9} {'tb/numpy':>9} {'tb/torch':>9}")
+              f"{'mg img/s':>10} {'textbook':>9} {'tb/numpy':>9} {'tb/torch':>9} {'no keep':>9} {'nk/mg':>7} "
+              f"{'dezero':>9} {'dz/mg':>7}")
     print(header)
     for batch in args.batches:
-        block = max(2, min(50, 400 // batch))
         contenders = [minigrad_step(batch, rng), numpy_step(batch, rng), torch_step(batch, rng),
-                      minigrad_step(batch, rng, textbook=True)]
-        mine, floor, theirs, textbook = time_blocks(contenders, args.repeats, block)
+                      minigrad_step(batch, rng, textbook=True), dezero_step(batch, rng)]
+        mine, floor, theirs, textbook, dezero = time_blocks(contenders, args.repeats, block_size(batch))
         print(f"{batch:>5} {mine:>10.2f} {floor:>9.2f} {theirs:>9.2f} {mine / floor:>8.2f}× {mine / theirs:>8.2f}× "
-              f"{batch / mine * 1e3:>10,.0f} {textbook:>9.2f} {textbook / floor:>8.2f}× {textbook / theirs:>8.2f}×")
+              f"{batch / mine * 1e3:>10,.0f} {textbook:>9.2f} {textbook / floor:>8.2f}× {textbook / theirs:>8.2f}× "
+              f"{no_keep[batch]:>9.2f} {no_keep[batch] / mine:>6.2f}× {dezero:>9.2f} {dezero / mine:>6.2f}×")
     if not has_torch:
         print("(PyTorch is not installed: `pip install torch` to print its column)")
+    if not has_dezero:
+        print("(DeZero is not installed: `pip install dezero` to print its column)")
+    print("(no keep: minigrad without mg.memory.keep_freed_memory(), timed first in a fresh process; "
+          "nk/mg = its cost)")
     cost, calls = recording_cost(args.repeats), len(list(mg.models.LeNet5().modules()))
     print(f"\nModule-call recording (for graph pictures): {cost:.1f} µs per call; LeNet-5 makes {calls} calls "
           f"per step, {cost * calls:.0f} µs in all")
