@@ -11,7 +11,8 @@ from __future__ import annotations
 import itertools
 import math
 import numbers
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from types import MappingProxyType
 from typing import Any, TypeGuard
 
 import numpy as np
@@ -44,25 +45,23 @@ def as_array(data: Any, dtype: Any = None, op: str = "tensor") -> np.ndarray:
 class Tensor:
     """An n-dimensional array that records the operations applied to it, for backprop."""
 
-    __slots__ = ("data", "grad", "requires_grad", "name",                        # what the user sees
-                 "op", "inputs", "params", "saved", "input_versions", "freed",  # the graph node
-                 "version", "hooks", "retains_grad", "annotations", "origin", "__weakref__")
     __array_ufunc__ = None  # numpy defers to Tensor's reflected operators: array * tensor is a Tensor
     data: np.ndarray
-    grad: Tensor | None
-    requires_grad: bool
-    name: str | None
-    op: Any                                # the Primitive that made this tensor; None for a leaf
-    inputs: tuple[Tensor, ...]
-    params: dict[str, Any]                 # the primitive's keyword arguments (axis, shape, stride, …)
-    saved: Any                             # what the primitive's forward kept for its VJPs, if anything
-    input_versions: tuple[tuple[np.ndarray, int], ...]  # each input's array and version, as the forward read them
-    freed: bool                            # backward let go of inputs and saved values
-    version: int                           # counts in-place writes (see mark_modified)
-    hooks: tuple[Callable[[Tensor], Tensor | None], ...]
-    retains_grad: bool
-    annotations: tuple[Any, ...]           # tags of the blocks the tensor was made in (nn: Module calls)
-    origin: str | None                     # the user's line that made it, under detect_anomaly
+    # The rest starts as a leaf's; a tensor stores only what differs (making one is then cheap).
+    grad: Tensor | None = None
+    requires_grad: bool = False
+    name: str | None = None
+    op: Any = None                         # the Primitive that made this tensor; None for a leaf
+    inputs: tuple[Tensor, ...] = ()
+    params: Mapping[str, Any] = MappingProxyType({})  # the primitive's keyword arguments (axis, stride, …)
+    saved: Any = None                      # what the primitive's forward kept for its VJPs, if anything
+    input_versions: tuple[tuple[np.ndarray, int], ...] = ()  # each input's array and version, as read
+    freed: bool = False                    # backward let go of inputs and saved values
+    version: int = 0                       # counts in-place writes (see mark_modified)
+    hooks: tuple[Callable[[Tensor], Tensor | None], ...] = ()
+    retains_grad: bool = False
+    annotations: tuple[Any, ...] = ()      # tags of the blocks the tensor was made in (nn: Module calls)
+    origin: str | None = None              # the user's line that made it, under detect_anomaly
 
     def __init__(self, data: Any, dtype: Any = None, requires_grad: bool = False,
                  name: str | None = None) -> None:
@@ -73,11 +72,12 @@ class Tensor:
 
     def _init(self, data: np.ndarray) -> None:
         """A leaf holding ``data``; a primitive that records a node fills in the graph fields."""
-        self.data, self.grad, self.requires_grad, self.name = data, None, False, None
-        self.op, self.inputs, self.params, self.saved, self.input_versions, self.freed = None, (), {}, None, (), False
-        self.version, self.hooks, self.retains_grad = 0, (), False
-        self.annotations = switches.annotations
-        self.origin = user_frame() if switches.anomaly else None  # where an anomaly error will point
+        self.data = data
+        annotations = switches.annotations
+        if annotations:
+            self.annotations = annotations
+        if switches.anomaly:
+            self.origin = user_frame()  # where an anomaly error will point
 
     @staticmethod
     def wrap(data: np.ndarray) -> Tensor:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import html
 import inspect
 import numbers
+from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
@@ -66,7 +67,7 @@ def tensor_label(title: str | None, shape: tuple[int, ...], dtype: np.dtype, val
     return "<" + "<br/>".join(rows) + ">"
 
 
-def op_label(op: Primitive, params: dict[str, Any]) -> str:
+def op_label(op: Primitive, params: Mapping[str, Any]) -> str:
     """A primitive application: its name in bold, then its parameters (stride, axis, …) in small type."""
     shown = [f"{k}={_param(k, v)}" for k, v in params.items() if not _quiet(k, v)]
     small = "".join(f'<br/><font point-size="9">{escape(w)}</font>' for w in wrap(shown, ", "))
@@ -84,7 +85,7 @@ def wrap(items: list[str], separator: str, width: int = LINE_WIDTH) -> list[str]
     return [*out, line] if line else out
 
 
-def op_tooltip(op: Primitive, params: dict[str, Any]) -> str:
+def op_tooltip(op: Primitive, params: Mapping[str, Any]) -> str:
     """The op with every parameter but saved arrays in full (shown on hover in SVG)."""
     shown = (f"{k}={_value(k, v, limit=None)}" for k, v in params.items() if k not in SAVED)
     return f"{op.name}(" + ", ".join(shown) + ")"

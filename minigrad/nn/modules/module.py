@@ -38,8 +38,6 @@ class Parameter(Tensor):
     may set it yourself). Pictures of the graph label the parameter with it.
     """
 
-    __slots__ = ()
-
     def __init__(self, data: Any) -> None:
         array = data.data if isinstance(data, Tensor) else as_array(data, op="Parameter")
         if array.dtype.kind != "f":
