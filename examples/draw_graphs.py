@@ -46,23 +46,25 @@ def convolution() -> mg.Tensor:
     return loss
 
 
-def small_cnn() -> mg.Tensor:
-    """A Sequential CNN on one 8×8 image: conv, ReLU, pool, flatten, linear."""
+def _small_model_and_images(n: int) -> tuple[nn.Sequential, mg.Tensor]:
+    """The small CNN of the pictures (conv, ReLU, pool, flatten, linear) and n seeded 8×8 images."""
     mg.manual_seed(0)
     model = nn.Sequential(nn.Conv2d(1, 4, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2), nn.Flatten(),
                           nn.Linear(4 * 4 * 4, 3))
-    x = mg.randn(1, 1, 8, 8)
+    x = mg.randn(n, 1, 8, 8)
     x.name = "image"
+    return model, x
+
+
+def small_cnn() -> mg.Tensor:
+    """A Sequential CNN on one 8×8 image: conv, ReLU, pool, flatten, linear."""
+    model, x = _small_model_and_images(1)
     return model(x)
 
 
 def cnn_loss() -> mg.Tensor:
     """The small CNN's F.cross_entropy loss on two images: its backward graph, collapsed, is readable."""
-    mg.manual_seed(0)
-    model = nn.Sequential(nn.Conv2d(1, 4, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2), nn.Flatten(),
-                          nn.Linear(4 * 4 * 4, 3))
-    x = mg.randn(2, 1, 8, 8)
-    x.name = "image"
+    model, x = _small_model_and_images(2)
     loss = F.cross_entropy(model(x), mg.tensor([0, 2]))
     loss.name = "loss"
     return loss
