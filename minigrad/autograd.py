@@ -13,6 +13,7 @@ This module walks tensors without importing their class: it only reads each node
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
+from operator import is_not
 from typing import Any
 
 import numpy as np
@@ -27,21 +28,28 @@ def topological_order(roots: Iterable[Tensor], inputs: Callable[[Tensor], Iterab
                       ) -> list[Tensor]:
     """Every tensor that leads to the roots, each after all of its inputs.
 
-    ``inputs(t)`` says which inputs of t to walk into (default: all of them); backward walks
-    only those that require grad, the pictures stop at some nodes.
+    A depth-first walk that lists a tensor once all its inputs are listed (inputs in their
+    order). ``inputs(t)`` says which inputs of t to walk into (default: all of them); the
+    pictures stop at some nodes.
     """
     follow = inputs or (lambda t: t.inputs)
     order: list[Tensor] = []
-    visited: set[int] = set()
-    stack = [(r, False) for r in reversed(list(roots))]
-    while stack:
-        t, expanded = stack.pop()
-        if expanded:
-            order.append(t)
-        elif id(t) not in visited:
-            visited.add(id(t))
-            stack.append((t, True))
-            stack += [(x, False) for x in reversed(list(follow(t))) if id(x) not in visited]
+    listed: set[Tensor] = set()  # by identity: a Tensor's hash is its id
+    for root in roots:
+        if root in listed:
+            continue
+        listed.add(root)
+        stack = [(root, iter(follow(root)))]
+        while stack:
+            t, rest = stack[-1]
+            for x in rest:
+                if x not in listed:
+                    listed.add(x)
+                    stack.append((x, iter(follow(x))))
+                    break
+            else:  # every input of t is listed
+                stack.pop()
+                order.append(t)
     return order
 
 
@@ -93,7 +101,7 @@ def _run(roots: list[Tensor], seeds: list[Any], wanted: set[Tensor] | None,
     ``wanted`` is a set, so that membership goes by identity (a Tensor's ``==`` compares values).
     """
     grads = {r: _seed(r, s) for r, s in zip(roots, seeds, strict=True)}
-    order = topological_order(roots, lambda t: [x for x in t.inputs if x.requires_grad])
+    order = topological_order(roots)  # the tensors that require no grad are leaves, and get no gradient
     checking = switches.anomaly  # under detect_anomaly, each VJP's result is checked, not each step inside it
     found: dict[Tensor, Tensor] = {}
     with set_grad_enabled(create_graph), detect_anomaly(False), annotated(()):  # (VJPs are recorded only to
@@ -101,7 +109,8 @@ def _run(roots: list[Tensor], seeds: list[Any], wanted: set[Tensor] | None,
             g = grads.pop(t, None)  # each node comes after every node that uses it: its gradient is complete
             if g is None:
                 continue
-            g = _run_hooks(t, g)
+            if t.hooks:
+                g = _run_hooks(t, g)
             if t in wanted if wanted is not None else t.op is None:
                 found[t] = g
             if t.retains_grad and wanted is None:
@@ -152,10 +161,11 @@ def _check_alive(t: Tensor) -> None:
         raise RuntimeError(f"backward: trying to backward through the graph a second time (at a "
                            f"'{t.op.name}' node of shape {t.shape}); its saved values were freed by the first "
                            "backward — pass retain_graph=True to the first call if you need to go through it twice")
-    for i, (x, (array, version)) in enumerate(zip(t.inputs, t.input_versions, strict=True)):
-        if x.data is not array or x.version != version:
-            _modified(t, f"input {i}", x, version)
-    if t.version != 0:
+    if t.version or [x.version for x in t.inputs] != t.input_versions or \
+            any(map(is_not, [x.data for x in t.inputs], t.input_arrays)):
+        for i, (x, array, version) in enumerate(zip(t.inputs, t.input_arrays, t.input_versions, strict=True)):
+            if x.data is not array or x.version != version:
+                _modified(t, f"input {i}", x, version)
         _modified(t, "its output", t, 0)
 
 
@@ -178,9 +188,10 @@ def _propagate(t: Tensor, g: Tensor, grads: dict[Tensor, Tensor], checking: bool
             gx = t.op.vjp(i, g, t)
             if checking:
                 check_finite(gx.data, f"the VJP of '{t.op.name}' (input {i})", t.origin)
-            if gx.dtype != x.dtype:  # a gradient has its tensor's dtype (as in PyTorch)
-                gx = gx.astype(x.dtype)
-            grads[x] = grads[x] + gx if x in grads else gx
+            if gx.data.dtype != x.data.dtype:  # a gradient has its tensor's dtype (as in PyTorch)
+                gx = gx.astype(x.data.dtype)
+            before = grads.get(x)
+            grads[x] = gx if before is None else before + gx
             produced.append((i, gx))
     return produced
 
@@ -193,4 +204,4 @@ def _release(order: list[Tensor]) -> None:
     """
     for t in order:
         if t.op is not None:
-            t.inputs, t.input_versions, t.saved, t.freed = (), (), None, True
+            t.inputs, t.input_arrays, t.input_versions, t.saved, t.freed = (), (), (), None, True

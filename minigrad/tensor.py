@@ -55,7 +55,8 @@ class Tensor:
     inputs: tuple[Tensor, ...] = ()
     params: Mapping[str, Any] = MappingProxyType({})  # the primitive's keyword arguments (axis, stride, …)
     saved: Any = None                      # what the primitive's forward kept for its VJPs, if anything
-    input_versions: tuple[tuple[np.ndarray, int], ...] = ()  # each input's array and version, as read
+    input_arrays: Sequence[np.ndarray] = ()  # each input's array and version, as the forward read them
+    input_versions: Sequence[int] = ()
     freed: bool = False                    # backward let go of inputs and saved values
     version: int = 0                       # counts in-place writes (see mark_modified)
     hooks: tuple[Callable[[Tensor], Tensor | None], ...] = ()
@@ -528,7 +529,7 @@ def operands(a: Any, b: Any, op: str, broadcast: bool = True) -> tuple[Tensor, T
         b, a = _with_number(b, a, op)
     elif not isinstance(b, Tensor):
         a, b = _with_number(a, b, op)
-    if broadcast and a.shape != b.shape and not broadcastable(a.shape, b.shape):
+    if broadcast and a.data.shape != b.data.shape and not broadcastable(a.data.shape, b.data.shape):
         raise ValueError(f"{op}: shapes {a.shape} and {b.shape} do not broadcast")
     return a, b
 
@@ -538,20 +539,25 @@ def broadcastable(*shapes: tuple[int, ...]) -> bool:
     return all(len(set(sizes) - {1}) <= 1 for sizes in itertools.zip_longest(*map(reversed, shapes), fillvalue=1))
 
 
+_PYTHON_KINDS = {bool: "b", int: "i", float: "f"}  # the kinds of the numbers most often met, known without numpy
+
+
 def _with_number(t: Tensor, x: Any, op: str) -> tuple[Tensor, Tensor]:
     """t and the other operand x as Tensors. A number x — a Python or numpy scalar, or a 0-d
     array — takes t's dtype, unless it is of a higher category (bool < integer < float): then both
     become float32 (or int64). So ``x * np.sqrt(2.0)`` stays float32 and ``labels * 0.5`` is
     float32, as in PyTorch; anything else follows numpy."""
-    if not (isinstance(x, bool | int | float | complex | np.generic) or np.ndim(x) == 0):
-        return t, Tensor.wrap(as_array(x, op=op))
-    dtype = np.asarray(x).dtype
-    if dtype.kind not in _CATEGORY:
-        raise TypeError(f"{op}: unsupported dtype {dtype} (from {type(x).__name__} data {x!r}); "
-                        "minigrad supports bool, integer and floating-point data")
-    if _CATEGORY[dtype.kind] > _CATEGORY[t.dtype.kind]:
-        t = t.astype(DEFAULT_DTYPE if dtype.kind == "f" else np.int64)
-    return t, Tensor.wrap(np.asarray(x, dtype=t.dtype))
+    kind = _PYTHON_KINDS.get(type(x))
+    if kind is None:
+        if not (isinstance(x, complex | np.generic) or np.ndim(x) == 0):
+            return t, Tensor.wrap(as_array(x, op=op))
+        kind = np.asarray(x).dtype.kind
+        if kind not in _CATEGORY:
+            raise TypeError(f"{op}: unsupported dtype {np.asarray(x).dtype} (from {type(x).__name__} data {x!r}); "
+                            "minigrad supports bool, integer and floating-point data")
+    if _CATEGORY[kind] > _CATEGORY[t.data.dtype.kind]:
+        t = t.astype(DEFAULT_DTYPE if kind == "f" else np.int64)
+    return t, Tensor.wrap(np.asarray(x, dtype=t.data.dtype))
 
 
 def normalize_axes(axis: Axis, ndim: int, op: str) -> tuple[int, ...] | None:

@@ -48,8 +48,9 @@ class Primitive:
 
     def __call__(self, *inputs: Tensor, **params: Any) -> Tensor:
         """Applies the primitive: computes the forward and, if any input requires grad, records the node."""
+        arrays = [t.data for t in inputs]
         try:
-            result = self.forward(*[t.data for t in inputs], **params)
+            result = self.forward(*arrays, **params)
         except (ValueError, IndexError, TypeError) as err:
             shapes = " and ".join(str(t.shape) for t in inputs)
             raise type(err)(f"{self.name}: cannot apply to shapes {shapes}: {err}") from None
@@ -63,28 +64,25 @@ class Primitive:
             check_finite(data, f"the forward of '{self.name}'")
         out = inputs[0].wrap(data)
         if switches.grad_enabled and any([t.requires_grad for t in inputs]):  # noqa: C419 (a list is faster)
-            out.op, out.inputs, out.params, out.saved = self, inputs, params, saved
-            out.input_versions = tuple([(t.data, t.version) for t in inputs])  # what the forward read
-            out.requires_grad = True
+            out.op, out.inputs, out.params, out.saved, out.requires_grad = self, inputs, params, saved, True
+            out.input_arrays, out.input_versions = arrays, [t.version for t in inputs]  # what the forward read
         return out
 
     def vjp(self, i: int, g: Tensor, out: Tensor) -> Tensor:
         """dL/d(input i) of the node ``out``, given g = dL/d(out), checked to be a Tensor of the input's shape."""
-        x = out.inputs[i]
-        vjp = self.vjps[i] if i < len(self.vjps) else None
         if self.vjp_argnum is not None:
             gx = self.vjp_argnum(i, g, out, *out.inputs, **out.params)
-        elif vjp is not None:
-            gx = vjp(g, out, *out.inputs, **out.params)
+        elif i < len(self.vjps) and self.vjps[i] is not None:
+            gx = self.vjps[i](g, out, *out.inputs, **out.params)
         else:
-            raise RuntimeError(f"backward: primitive '{self.name}' has no VJP for input {i} (shape {x.shape}), "
-                               "which requires grad")
+            raise RuntimeError(f"backward: primitive '{self.name}' has no VJP for input {i} (shape "
+                               f"{out.inputs[i].shape}), which requires grad")
         if not isinstance(gx, type(g)):
             raise TypeError(f"backward: the VJP of '{self.name}' for input {i} returned a "
                             f"{type(gx).__name__}; a VJP must return a Tensor (wrap an array with g.wrap(array))")
-        if gx.shape != x.shape:
+        if gx.data.shape != out.inputs[i].data.shape:
             raise ValueError(f"backward: the VJP of '{self.name}' for input {i} returned shape {gx.shape}, "
-                             f"but the input has shape {x.shape}")
+                             f"but the input has shape {out.inputs[i].shape}")
         return gx
 
     def __repr__(self) -> str:
