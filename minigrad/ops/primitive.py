@@ -70,10 +70,11 @@ class Primitive:
 
     def vjp(self, i: int, g: Tensor, out: Tensor) -> Tensor:
         """dL/d(input i) of the node ``out``, given g = dL/d(out), checked to be a Tensor of the input's shape."""
+        vjp = self.vjps[i] if i < len(self.vjps) else None
         if self.vjp_argnum is not None:
             gx = self.vjp_argnum(i, g, out, *out.inputs, **out.params)
-        elif i < len(self.vjps) and self.vjps[i] is not None:
-            gx = self.vjps[i](g, out, *out.inputs, **out.params)
+        elif vjp is not None:
+            gx = vjp(g, out, *out.inputs, **out.params)
         else:
             raise RuntimeError(f"backward: primitive '{self.name}' has no VJP for input {i} (shape "
                                f"{out.inputs[i].shape}), which requires grad")
