@@ -510,7 +510,7 @@ class Tensor:
             swapped = list(range(self.ndim))
             swapped[d0], swapped[d1] = d1, d0
             perm = tuple(swapped)
-        if not (all(type(a) is int for a in perm) and sorted(perm) == list(range(self.ndim))):
+        if not (all([type(a) is int for a in perm]) and sorted(perm) == list(range(self.ndim))):  # noqa: C419
             if sorted(normalize_axes(perm, self.ndim, "transpose") or ()) != list(range(self.ndim)):
                 raise ValueError(f"transpose: axes {perm} are not a permutation of the axes of shape {self.shape}")
             perm = tuple(int(a) % self.ndim for a in perm)
@@ -536,6 +536,8 @@ def operands(a: Any, b: Any, op: str, broadcast: bool = True) -> tuple[Tensor, T
 
 def broadcastable(*shapes: tuple[int, ...]) -> bool:
     """numpy's rule: aligned from the right, each axis's sizes are equal or 1."""
+    if len(set(shapes) - {()}) <= 1:  # one shape, and numbers
+        return True
     return all(len(set(sizes) - {1}) <= 1 for sizes in itertools.zip_longest(*map(reversed, shapes), fillvalue=1))
 
 
@@ -615,6 +617,8 @@ def _unpack(args: tuple[Any, ...]) -> tuple[Any, ...]:
 
 def _resolve_shape(old: tuple[int, ...], new: tuple[int, ...]) -> tuple[int, ...]:
     size = math.prod(old)
+    if all([type(d) is int and d >= 0 for d in new]) and math.prod(new) == size:  # noqa: C419 (the common case)
+        return new
     if sum(d == -1 for d in new) > 1 or any(d < -1 for d in new):
         raise ValueError(f"invalid target shape {new}")
     known = math.prod(d for d in new if d != -1)

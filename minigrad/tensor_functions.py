@@ -61,6 +61,8 @@ def concatenate(tensors: Sequence[Any], axis: int = 0, *, dim: int | None = None
 
 def promote(*ts: Tensor) -> list[Tensor]:
     """The tensors cast to one dtype, numpy's promotion of theirs (each unchanged if they agree)."""
+    if all(t.dtype == ts[0].dtype for t in ts):
+        return list(ts)
     dtype = np.result_type(*(t.dtype for t in ts))
     return [t.astype(dtype) for t in ts]
 
@@ -102,6 +104,8 @@ def int_tuple(value: IntOrTuple, d: int, name: str, op: str, minimum: int) -> tu
     refused, not rounded); ValueError for the wrong count or a value below ``minimum``.
     """
     out = (value,) * d if is_int(value) else tuple(value) if isinstance(value, Sequence) else (value,)
+    if len(out) == d and all([type(v) is int and v >= minimum for v in out]):  # noqa: C419 (the common case)
+        return out
     if not all(is_int(v) and not isinstance(v, bool | np.bool_) for v in out):
         raise TypeError(f"{op}: {name} must be an int or a tuple of {d} ints, got {value!r}")
     if len(out) != d or not all(v >= minimum for v in out):

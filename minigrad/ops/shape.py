@@ -46,6 +46,11 @@ def _concatenate_vjp(i: int, g: Tensor, out: Tensor, *xs: Tensor, axis: int) -> 
     return getitem(g, index=(slice(None),) * axis + (slice(start, start + xs[i].shape[axis]),))
 
 
+def _inverse(axes: tuple[int, ...]) -> tuple[int, ...]:
+    """The inverse permutation: where each axis went (numpy's argsort of ``axes``, without numpy's call cost)."""
+    return tuple(sorted(range(len(axes)), key=axes.__getitem__))
+
+
 def unbroadcast(g: Tensor, shape: tuple[int, ...]) -> Tensor:
     """g summed down to ``shape``: the VJP of numpy's implicit broadcasting (free when shapes match)."""
     return g if g.shape == shape else sum_to(g, shape=shape)
@@ -55,7 +60,7 @@ reshape: Primitive = Primitive("reshape", lambda x, shape: x.reshape(shape),
                     lambda g, out, x, shape: reshape(g, shape=x.shape))
 
 transpose: Primitive = Primitive("transpose", lambda x, axes: x.transpose(axes),
-                      lambda g, out, x, axes: transpose(g, axes=tuple(np.argsort(axes))))
+                      lambda g, out, x, axes: transpose(g, axes=_inverse(axes)))
 
 broadcast_to: Primitive = Primitive("broadcast_to", lambda x, shape: np.broadcast_to(x, shape),
                          lambda g, out, x, shape: unbroadcast(g, x.shape))
