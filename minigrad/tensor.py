@@ -538,7 +538,8 @@ def broadcastable(*shapes: tuple[int, ...]) -> bool:
     """numpy's rule: aligned from the right, each axis's sizes are equal or 1."""
     if len(set(shapes) - {()}) <= 1:  # one shape, and numbers
         return True
-    return all(len(set(sizes) - {1}) <= 1 for sizes in itertools.zip_longest(*map(reversed, shapes), fillvalue=1))
+    return all([len(set(sizes)) == 1 or len(set(sizes) - {1}) <= 1  # noqa: C419 (a list is faster)
+                for sizes in itertools.zip_longest(*map(reversed, shapes), fillvalue=1)])
 
 
 _PYTHON_KINDS = {bool: "b", int: "i", float: "f"}  # the kinds of the numbers most often met, known without numpy
@@ -619,6 +620,10 @@ def _resolve_shape(old: tuple[int, ...], new: tuple[int, ...]) -> tuple[int, ...
     size = math.prod(old)
     if all([type(d) is int and d >= 0 for d in new]) and math.prod(new) == size:  # noqa: C419 (the common case)
         return new
+    if new.count(-1) == 1 and all([type(d) is int and d >= -1 for d in new]):  # noqa: C419
+        known = -math.prod(new)
+        if known and not size % known:
+            return tuple(size // known if d == -1 else d for d in new)
     if sum(d == -1 for d in new) > 1 or any(d < -1 for d in new):
         raise ValueError(f"invalid target shape {new}")
     known = math.prod(d for d in new if d != -1)
