@@ -245,6 +245,13 @@ def test_max_shares_the_gradient_equally_among_ties():
     ops.max(z, axis=(1,), keepdims=False).sum().backward()
     np.testing.assert_array_equal(z.grad.data[0], [0.5, 0.5])
 
+
+@pytest.mark.parametrize("ties", [255, 256, 70_000])
+def test_max_shares_among_more_ties_than_a_byte_counts(ties):
+    x = leaf(np.zeros((2, ties)))
+    ops.max(x, axis=(1,), keepdims=False).sum().backward()
+    np.testing.assert_array_equal(x.grad.data, np.full((2, ties), 1 / ties))
+
 # ---- matmul (batched, leading axes broadcast)
 
 @covers("matmul")
