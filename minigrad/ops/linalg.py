@@ -4,14 +4,14 @@
 import numpy as np
 
 from minigrad.ops.primitive import Primitive, Tensor
-from minigrad.ops.shape import unbroadcast
+from minigrad.ops.shape import transpose, unbroadcast
 
 
 def _mT(x: Tensor) -> Tensor:  # noqa: N802 (numpy's name for the matrix transpose)
     """Swaps the last two axes."""
-    return x.transpose(*range(x.ndim - 2), x.ndim - 1, x.ndim - 2)
+    return transpose(x, axes=(*range(x.ndim - 2), x.ndim - 1, x.ndim - 2))
 
 
 matmul: Primitive = Primitive("matmul", np.matmul,
-                   lambda g, out, a, b: unbroadcast(g @ _mT(b), a.shape),  # dL/dA = G Bᵀ
-                   lambda g, out, a, b: unbroadcast(_mT(a) @ g, b.shape))  # dL/dB = Aᵀ G
+                   lambda g, out, a, b: unbroadcast(matmul(g, _mT(b)), a.shape),  # dL/dA = G Bᵀ
+                   lambda g, out, a, b: unbroadcast(matmul(_mT(a), g), b.shape))  # dL/dB = Aᵀ G
