@@ -113,3 +113,29 @@ def test_complex_numbers_are_refused(number):
     x = mg.tensor([1.0, 2.0], requires_grad=True)
     with pytest.raises(TypeError, match="mul: unsupported dtype complex"):
         x * number
+
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_relu_keeps_every_value_exactly_and_never_gives_negative_zero(dtype):
+    """relu(x) is x bit for bit where not x ≤ 0 (NaN and +inf too) and +0.0 elsewhere, −0.0 and −inf
+    too (PyTorch keeps −0.0); its gradient is the upstream one there, NaN and inf included, and +0.0
+    elsewhere, bit for bit as PyTorch's."""
+    data = np.array([-0.0, 0.0, -np.inf, np.inf, NAN, -3.0, 3.0], dtype=dtype)
+    upstream = np.array([NAN, -1.0, np.inf, -np.inf, -0.0, NAN, np.inf], dtype=dtype)
+    expected_y = np.array([0.0, 0.0, 0.0, np.inf, NAN, 0.0, 3.0], dtype=dtype)
+    expected_grad = np.array([0.0, 0.0, 0.0, -np.inf, -0.0, 0.0, np.inf], dtype=dtype)
+    x = mg.tensor(data, requires_grad=True)
+    y = x.relu()
+    y.backward(mg.tensor(upstream))
+    results = [(y.data, expected_y), (x.grad.data, expected_grad)]
+    if torch is not None:
+        tx = torch.tensor(data, requires_grad=True)
+        ty = torch.relu(tx)
+        ty.backward(torch.tensor(upstream))
+        np.testing.assert_array_equal(ty.detach().numpy(), expected_y)  # equal, −0.0 == +0.0
+        results.append((tx.grad.numpy(), expected_grad))
+    bits = f"u{data.itemsize}"
+    for got, expected in results:
+        assert got.dtype == expected.dtype
+        np.testing.assert_array_equal(got.view(bits), expected.view(bits))
