@@ -9,10 +9,12 @@ from minigrad.ops.shape import unbroadcast
 
 def _tied_share(a: Tensor, b: Tensor) -> Tensor:
     """1 where a wins, ½ where a and b tie, 0 where b wins: a's share of maximum's gradient.
-    Where either is NaN (so is the result) each side gets all of it, as in PyTorch."""
-    unordered = np.isnan(a.data) | np.isnan(b.data)
-    share = (a.data > b.data) + 0.5 * (a.data == b.data) + unordered
-    return a.wrap(share.astype(np.result_type(a.dtype, b.dtype)))
+    Where either is NaN (so is the result) each side gets all of it, as in PyTorch. Built in
+    the result's dtype (0, ½ and 1 are exact in each), not in float64 as ``0.5 * mask`` would be."""
+    dtype = np.result_type(a.dtype, b.dtype)
+    share = np.add(a.data > b.data, np.isnan(a.data) | np.isnan(b.data), dtype=dtype)
+    share += np.multiply(a.data == b.data, 0.5, dtype=dtype)
+    return a.wrap(share)
 
 
 def _zero(like: Tensor) -> Tensor:
