@@ -125,6 +125,16 @@ def test_maximum_shares_the_gradient_at_ties():
     np.testing.assert_array_equal(b.grad.data, [0.5, 1.0, 0.0])
 
 
+@pytest.mark.parametrize("dtype", ["float16", "float32"])
+def test_maximum_gradient_stays_in_the_inputs_precision(dtype):
+    a = mg.tensor(np.array([1.0, 2.0, 3.0, np.nan], dtype=dtype), requires_grad=True)
+    b = mg.tensor(np.array([1.0, 5.0, 0.0, 1.0], dtype=dtype), requires_grad=True)
+    ops.maximum(a, b).sum().backward()
+    for grad, expected in ((a.grad.data, [0.5, 0.0, 1.0, 1.0]), (b.grad.data, [0.5, 1.0, 0.0, 1.0])):
+        assert grad.dtype == dtype
+        np.testing.assert_array_equal(grad, expected)
+
+
 @covers("where")
 @FAST
 @given(hnp.mutually_broadcastable_shapes(num_shapes=3, min_dims=0, max_dims=3, max_side=3), seeds)
