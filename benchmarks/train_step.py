@@ -9,6 +9,10 @@ Prints ms/step and images/s at batch 1, 16, 64 and 256 for
   - DeZero (``pip install dezero``; it needs ``np.int``, gone in numpy 2, which this script
     puts back before importing it), when it is installed: the same LeNet-5 written with its
     layers (``L.Conv2d``, ``F.pooling``, ``L.Linear``), ``F.softmax_cross_entropy``, its SGD,
+  - tinygrad (``pip install tinygrad``) on its CPU device with kernels compiled by clang
+    (``DEV=CPU:CLANG``), when it is installed and clang is there: the same LeNet-5 with its ``nn``
+    layers, ``sparse_categorical_crossentropy``, its SGD, the step under ``TinyJit`` as tinygrad's
+    own examples train (eager, each step spends ~150 ms on 2 cores scheduling its kernels in Python),
 with the ratios measured in the same run; and what recording Module calls (for graph
 pictures) costs per step. The script first asks malloc to keep freed memory
 (``mg.memory.keep_freed_memory()``, as a training script would) for the whole process, so the
@@ -26,6 +30,7 @@ carries the machine's drift between the two (±30 % on a busy machine), not only
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import statistics
 import subprocess
@@ -33,6 +38,7 @@ import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
+from types import ModuleType
 
 import numpy as np
 
@@ -154,6 +160,61 @@ def dezero_step(batch: int, rng: np.random.Generator) -> Callable[[], float] | N
     return step
 
 
+@functools.cache
+def tinygrad_cpu() -> ModuleType | None:
+    """tinygrad, set to run on its CPU device with clang-compiled kernels, or None when it is not installed or that
+    device cannot run (no clang). Checked by running one small kernel compiled afresh, since a kernel from
+    tinygrad's disk cache would run without clang; cached, since the setting and the check are for the process."""
+    try:
+        import tinygrad
+        from tinygrad.helpers import DEV, Context
+    except ImportError:
+        return None
+    DEV.value = "CPU:CLANG"  # tinygrad 0.14 picks device and renderer so (CPU=1, setting Device.DEFAULT: errors)
+    try:
+        with Context(CACHELEVEL=0):
+            (tinygrad.Tensor([1.0]) + 1).item()
+    except (OSError, RuntimeError, subprocess.CalledProcessError):
+        return None
+    return tinygrad
+
+
+def tinygrad_step(batch: int, rng: np.random.Generator) -> Callable[[], float] | None:
+    """The same LeNet-5 step in tinygrad on its CPU device, or None when it cannot run there (see ``tinygrad_cpu``).
+
+    The step is a ``TinyJit`` function, as tinygrad trains: its first call compiles the kernels (seconds), the second
+    captures them, later calls replay them. It is warmed up here until it replays, so that none of that is timed
+    whatever warm-up ``time_blocks`` does. Loss and updated parameters are realized in one schedule each call, and
+    reading the loss waits for it."""
+    if (tinygrad := tinygrad_cpu()) is None:
+        return None
+    from tinygrad import Context, Tensor, TinyJit, nn
+    from tinygrad.nn.state import get_parameters
+
+    Tensor.manual_seed(0)
+    layers = [nn.Conv2d(1, 6, 5, padding=2), Tensor.relu, Tensor.max_pool2d, nn.Conv2d(6, 16, 5), Tensor.relu,
+              Tensor.max_pool2d, lambda x: x.flatten(1), nn.Linear(400, 120), Tensor.relu, nn.Linear(120, 84),
+              Tensor.relu, nn.Linear(84, 10)]
+    parameters = get_parameters(layers)
+    optimizer = nn.optim.SGD(parameters, lr=0.01)
+    images = Tensor(rng.random((batch, 1, 28, 28), dtype=np.float32)).realize()
+    labels = Tensor(rng.integers(0, 10, batch)).realize()
+    Tensor.realize(*parameters)  # the random initial values, so that the first step's graph is every step's
+
+    @TinyJit
+    @Context(TRAINING=1)  # tinygrad's optimizers refuse to step outside training mode
+    def jitted() -> tinygrad.Tensor:
+        optimizer.zero_grad()
+        loss = images.sequential(layers).sparse_categorical_crossentropy(labels).backward()
+        return loss.realize(*optimizer.schedule_step())
+
+    def step() -> float:
+        return jitted().item()
+    for _ in range(3):  # run and compile, capture, first replay
+        step()
+    return step
+
+
 def no_keep_times(batches: list[int], repeats: int) -> dict[int, float]:
     """ms per minigrad step at each batch, timed in a fresh child process that keeps glibc's malloc defaults."""
     run = subprocess.run([sys.executable, __file__, "--no-keep-child", "--repeats", str(repeats),
@@ -190,22 +251,26 @@ def main() -> None:
     mg.memory.keep_freed_memory()
     rng = np.random.default_rng(0)
     has_torch, has_dezero = torch_step(1, rng) is not None, dezero_step(1, rng) is not None
+    has_tinygrad = tinygrad_cpu() is not None
     print(f"LeNet-5 training step, float32, ms/step (median of {args.repeats} interleaved rounds)")
     header = (f"{'batch':>5} {'minigrad':>10} {'numpy':>9} {'torch':>9} {'mg/numpy':>9} {'mg/torch':>9} "
               f"{'mg img/s':>10} {'textbook':>9} {'tb/numpy':>9} {'tb/torch':>9} {'no keep':>9} {'nk/mg':>7} "
-              f"{'dezero':>9} {'dz/mg':>7}")
+              f"{'dezero':>9} {'dz/mg':>7} {'tinygrad':>9} {'tg/mg':>7}")
     print(header)
     for batch in args.batches:
         contenders = [minigrad_step(batch, rng), numpy_step(batch, rng), torch_step(batch, rng),
-                      minigrad_step(batch, rng, textbook=True), dezero_step(batch, rng)]
-        mine, floor, theirs, textbook, dezero = time_blocks(contenders, args.repeats, block_size(batch))
+                      minigrad_step(batch, rng, textbook=True), dezero_step(batch, rng), tinygrad_step(batch, rng)]
+        mine, floor, theirs, textbook, dezero, tiny = time_blocks(contenders, args.repeats, block_size(batch))
         print(f"{batch:>5} {mine:>10.2f} {floor:>9.2f} {theirs:>9.2f} {mine / floor:>8.2f}× {mine / theirs:>8.2f}× "
               f"{batch / mine * 1e3:>10,.0f} {textbook:>9.2f} {textbook / floor:>8.2f}× {textbook / theirs:>8.2f}× "
-              f"{no_keep[batch]:>9.2f} {no_keep[batch] / mine:>6.2f}× {dezero:>9.2f} {dezero / mine:>6.2f}×")
+              f"{no_keep[batch]:>9.2f} {no_keep[batch] / mine:>6.2f}× {dezero:>9.2f} {dezero / mine:>6.2f}× "
+              f"{tiny:>9.2f} {tiny / mine:>6.2f}×")
     if not has_torch:
         print("(PyTorch is not installed: `pip install torch` to print its column)")
     if not has_dezero:
         print("(DeZero is not installed: `pip install dezero` to print its column)")
+    if not has_tinygrad:
+        print("(tinygrad's CPU device cannot run: `pip install tinygrad` and clang to print its column)")
     print("(no keep: minigrad without mg.memory.keep_freed_memory(), timed first in a fresh process; "
           "nk/mg = its cost)")
     cost, calls = recording_cost(args.repeats), len(list(mg.models.LeNet5().modules()))
