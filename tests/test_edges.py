@@ -139,3 +139,21 @@ def test_relu_keeps_every_value_exactly_and_never_gives_negative_zero(dtype):
     for got, expected in results:
         assert got.dtype == expected.dtype
         np.testing.assert_array_equal(got.view(bits), expected.view(bits))
+
+
+@pytest.mark.parametrize("upstream", [math.inf, -math.inf, NAN])
+def test_max_pool_gives_non_winners_zero_whatever_the_upstream_gradient(upstream):
+    # As PyTorch's max pooling routes dL/dy to the winner only: an inf or NaN upstream gradient
+    # reaches the winners (shared among ties), and every other entry of the window gets +0.
+    x = mg.tensor([[[[1.0, 3.0, 2.0, 5.0], [3.0, 0.0, 1.0, 4.0]]]], requires_grad=True)
+    y = mg.nn.functional.max_pool2d(x, 2)
+    y.backward(mg.tensor(np.full(y.shape, upstream, np.float32)))
+    winners = np.array([[0, 1, 0, 1], [1, 0, 0, 0]], bool)  # the first window ties (3, 3)
+    grad = x.grad.data[0, 0]
+    np.testing.assert_array_equal(grad[winners], [upstream / 2, upstream, upstream / 2])
+    assert not np.signbit(grad[~winners]).any() and (grad[~winners] == 0).all()
+    if torch is not None:  # PyTorch gives the whole gradient to one of the tied entries; the others agree
+        xt = torch.tensor(x.data, requires_grad=True)
+        yt = torch.nn.functional.max_pool2d(xt, 2)
+        yt.backward(torch.full(yt.shape, upstream))
+        np.testing.assert_array_equal(xt.grad.numpy()[0, 0][:, 2:], grad[:, 2:])

@@ -2,6 +2,7 @@
 
 import numpy as np
 
+from minigrad.ops.elementwise import where
 from minigrad.ops.primitive import Primitive, Tensor
 from minigrad.ops.shape import broadcast_to, reshape
 
@@ -17,18 +18,22 @@ def _kept_shape(shape: tuple[int, ...], axis: tuple[int, ...] | None) -> tuple[i
 
 
 def _max_vjp(g: Tensor, out: Tensor, x: Tensor, axis: tuple[int, ...] | None, keepdims: bool) -> Tensor:
-    """The gradient goes to the entries equal to the max, shared equally among ties; where the
-    max is NaN, the NaN entries won (as in PyTorch's max pooling)."""
+    """dL/dx = where(winner, dL/dy / k, 0): the gradient goes to the entries equal to the max
+    (the winners), shared equally among the k that tie; the others get +0 whatever dL/dy is,
+    inf and NaN included. Where the max is NaN, the NaN entries won (as in PyTorch's max pooling)."""
     best = out.data if keepdims else out.data.reshape(_kept_shape(x.shape, axis))
-    share = x.data == best
+    winners = x.data == best
     if np.isnan(best).any():
-        share |= np.isnan(x.data) & np.isnan(best)
-    if np.count_nonzero(share) != out.data.size:  # some max is tied
-        counts = np.min_scalar_type(x.data.size // out.data.size)  # fits one window's count; int64 is ~3× slower
-        share = share / share.sum(axis=axis, keepdims=True, dtype=counts).astype(x.dtype)
-    share_t = g.wrap(share)
-    share_t.name = "max winners (ties share)"  # how pictures of the backward graph title the mask
-    return _unreduce(g, x.shape, axis, keepdims) * share_t
+        winners |= np.isnan(x.data) & np.isnan(best)
+    g = _unreduce(g, x.shape, axis, keepdims)
+    if np.count_nonzero(winners) != out.data.size:  # some max is tied
+        k = winners.sum(axis=axis, keepdims=True, dtype=np.min_scalar_type(x.data.size // out.data.size))
+        share = g.wrap(np.reciprocal(k.astype(x.dtype)))  # (k in a count's smallest dtype: int64 is ~3× slower)
+        share.name = "1/k (k winners tie)"  # how pictures of the backward graph title the constants
+        g = g * share
+    mask = g.wrap(winners)
+    mask.name = "max winners"
+    return where(mask, g, g.wrap(np.zeros((), g.dtype)))
 
 
 sum: Primitive = Primitive("sum", lambda x, axis, keepdims: np.sum(x, axis=axis, keepdims=keepdims),
