@@ -39,6 +39,11 @@ CONFIGS = [
     ((1, 4, 13), (8, 1, 4), (3,), (2,), (2,), 4),                 # depthwise, 1-D
 ]
 ORDERS = {"cost model": None, "gather then multiply": 10 ** 15, "multiply then gather": -10 ** 15}
+# How correlations are cut into chunks: not at all (these shapes are far under CHUNK_BYTES), into
+# single images and channels (a 1-byte budget), or into halves of the images and of each group's
+# channels, rounded up, so that the last chunk is shorter when there are 9 images or 3 channels.
+CHUNKS = {"whole": None, "one image and channel": ("CHUNK_BYTES", 1),
+          "halves": ("_chunks", lambda n, c, cell, channels_first: (min(n, 2), min(c, 2)))}
 
 
 def config_params(stride, padding, dilation, groups):
@@ -82,12 +87,15 @@ def outputs(x_shape, w_shape, stride, padding, dilation, groups):
 ALL_CONFIGS = CONFIGS + [random_config(seed) for seed in range(12)]
 
 
+@pytest.mark.parametrize("chunks", CHUNKS)
 @pytest.mark.parametrize("order", ORDERS)
 @pytest.mark.parametrize("integers", [True, False], ids=["exact sums", "float64"])
 @pytest.mark.parametrize("config", ALL_CONFIGS)
-def test_fast_kernels_agree_with_the_textbook(monkeypatch, config, integers, order):
+def test_fast_kernels_agree_with_the_textbook(monkeypatch, config, integers, order, chunks):
     if ORDERS[order] is not None:
         monkeypatch.setattr(kernels, "_SLICE_ADD_COST", ORDERS[order])
+    if CHUNKS[chunks] is not None:
+        monkeypatch.setattr(kernels, *CHUNKS[chunks])
     x_shape, w_shape, *hyper = config
     params = config_params(*hyper)
     x, w, upstream = draw(1, x_shape, integers), draw(2, w_shape, integers), draw(3, outputs(*config), integers)
@@ -229,6 +237,45 @@ def test_a_graph_picture_shows_no_columns():
     _, dw = mg.grad(y.sum(), [x, w], create_graph=True)
     source = to_dot(dw.sum())  # the graph of the weight VJP, whose correlate was handed the columns
     assert "correlate" in source and "columns" not in source and "Columns" not in source
+
+
+# ---- chunks: a correlation whose columns would pass CHUNK_BYTES is cut into images and channels
+
+@pytest.mark.parametrize("n, c, cell, channels_first", [
+    (8, 64, 9 * 50176 * 4, False),   # VGG16's conv1_2 forward at batch 8: single images, then channels
+    (64, 8, 9 * 50176 * 4, True),    # …and its weight VJP: the images (here channels) split first
+    (9, 3, 1000, False), (9, 3, 1000, True), (7, 5, 3, False), (1, 1, 10 ** 9, True)])
+def test_chunks_fit_the_budget_splitting_the_cheaper_axis_first(monkeypatch, n, c, cell, channels_first):
+    monkeypatch.setattr(kernels, "CHUNK_BYTES", 4000 if cell < 10 ** 5 else 16 << 20)
+    images, channels = kernels._chunks(n, c, cell, channels_first)
+    chunk = -(-n // images) * -(-c // channels)
+    assert chunk * cell <= kernels.CHUNK_BYTES or chunk == 1
+    first, (size, rest) = (channels, (c, images)) if channels_first else (images, (n, channels))
+    assert rest == 1 or first == size  # the other axis is split only once the first is split through
+    if first > 1 and rest == 1:  # and no more than needed
+        assert -(-size // (first - 1)) * (n * c // size) * cell > kernels.CHUNK_BYTES
+
+
+@pytest.mark.parametrize("order", ["gather then multiply", "multiply then gather"])
+def test_chunked_correlations_stay_under_the_budget_and_keep_no_columns(monkeypatch, order):
+    """With a budget of one image's and channel's columns (or a few), the three correlations
+    run in chunks, every gather stays under the budget, nothing is kept on the node, and the
+    forward and VJPs are the unchunked ones."""
+    monkeypatch.setattr(kernels, "_SLICE_ADD_COST", ORDERS[order])
+    config = ((7, 6, 9, 9), (4, 3, 3, 3), (2, 1), (1, 1), (1, 2), 2)
+    x, w, upstream = draw(1, config[0], True), draw(2, config[1], True), draw(3, outputs(*config), True)
+    params = config_params(*config[2:])
+    whole = forward_and_vjps(x, w, upstream, params)
+    chunks, columns = [], []
+    in_order, gather = kernels._in_order, kernels._gather
+    monkeypatch.setattr(kernels, "_in_order", lambda *args: chunks.append(1) or in_order(*args))
+    monkeypatch.setattr(kernels, "_gather", lambda *args: columns.append(gather(*args).array.nbytes) or gather(*args))
+    monkeypatch.setattr(kernels, "CHUNK_BYTES", 12_000)  # the x VJP's cell: 2 groups · 9 taps · 81 positions · 8 B
+    assert ops.correlate(mg.tensor(x), mg.tensor(w, requires_grad=True), **params).saved is None
+    chunks.clear()
+    for mine, reference in zip(forward_and_vjps(x, w, upstream, params), whole, strict=True):
+        np.testing.assert_array_equal(mine, reference)
+    assert len(chunks) >= 3 * 2 and max(columns, default=0) <= 12_000
 
 
 # ---- switching the fast kernels off

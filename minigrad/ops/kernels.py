@@ -14,10 +14,14 @@ every sum is exact). Two orders compute a correlation with one matrix product:
 correlation whose im2col columns are exactly the forward's, so the forward returns its
 columns, the VJP hands them back, and the largest copy of a training step is made once.
 Everything works channels first, (C, N, *S), so that a group's rows are contiguous.
+
+Large correlations are cut into chunks of images and of channels, each still one matrix
+product, so that no copy passes CHUNK_BYTES: memory, not speed, is why there is a loop.
 """
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass
 
@@ -35,6 +39,9 @@ _SHORT_ROW = 16  # rows shorter than this are copied or slice-added with the bat
 # Columns larger than this (bytes) are not kept on the node for the weight VJP, which gathers
 # them again: VGG16's first layers at 224×224 would otherwise hold GBs until backward.
 KEEP_COLUMNS = 32 << 20
+# A correlation whose columns (or products) would be larger than this (bytes) is computed in
+# chunks of images and channels, each chunk's columns under it: see ``correlate``.
+CHUNK_BYTES = 16 << 20
 
 
 @dataclass(frozen=True, repr=False)
@@ -59,17 +66,79 @@ def correlate(x: np.ndarray, w: np.ndarray, positions: Ints, stride: Ints, paddi
     in the VJP for x. ``columns``, the forward's, are given to the weight VJP's correlation: in
     it kernel and output positions trade places, so the forward's layout is read the other way.
     Columns are returned (to be kept on the graph node) for groups = 1, up to KEEP_COLUMNS bytes.
+
+    When that copy (or multiply-then-gather's products) would pass CHUNK_BYTES, the sums are
+    split: y[:, n] = Σ_chunks of c w[:, c] ⋆ xc[c, n], for chunks of images n and of channels
+    c (see ``_chunks``), each chunk still one matrix product. VGG16's first layers at batch 8
+    would otherwise copy 0.9 GB at once.
     """
     (o, cg), kernel, n = w.shape[:2], w.shape[2:], x.shape[0]
     nk, nl, xc = math.prod(kernel), math.prod(positions), x.swapaxes(0, 1)     # xc: (C, N, *S)
     cols = _read_the_other_way(columns, (groups, cg * nk, n * nl), x.dtype)
-    if cols is None:
-        products = o // groups * nk * n * math.prod(x.shape[2:]) + nk * _SLICE_ADD_COST
-        if products < cg * nk * n * nl:
-            return _multiply_then_gather(xc, w, positions, stride, padding, dilation, groups).swapaxes(0, 1), None
-        cols = _gather(xc, kernel, positions, stride, padding, dilation, groups)
-    y = _multiply(cols, w, positions, n, groups).swapaxes(0, 1)
-    return y, cols if groups == 1 and cols.array.nbytes <= KEEP_COLUMNS else None
+    if cols is not None:
+        y = _multiply(cols, w, positions, n, groups)
+    else:
+        products = o // groups * nk * math.prod(x.shape[2:])  # per image
+        gather_first = n * products + nk * _SLICE_ADD_COST >= cg * nk * n * nl
+        if gather_first:  # the columns of one image and one channel; split first the axis cheaper to repeat
+            chunks = _chunks(n, cg, groups * nk * nl * x.itemsize, channels_first=w.size > o * n * nl)
+        else:  # an image's products need all its channels: only the images are split
+            chunks = _chunks(n, 1, groups * products * x.itemsize, channels_first=False)
+        if chunks != (1, 1):
+            y = _in_chunks(xc, w, positions, stride, padding, dilation, groups, gather_first, chunks)
+            return y.swapaxes(0, 1), None
+        y, cols = _in_order(xc, w, positions, stride, padding, dilation, groups, gather_first)
+    return y.swapaxes(0, 1), cols if cols is not None and groups == 1 and cols.array.nbytes <= KEEP_COLUMNS else None
+
+
+def _chunks(n: int, c: int, cell: int, channels_first: bool) -> tuple[int, int]:
+    """How many chunks of the n images and of the c channels keep each chunk's transient under
+    CHUNK_BYTES, ``cell`` bytes of it being one image's and one channel's share.
+
+    A chunk of images reads all of w again, a chunk of channels adds into all of y again: the
+    axis whose repetition costs less is split first, the other only when one slice of the first
+    is still too big. (In the weight VJP, where the batch axis plays the channels and dL/dY the
+    kernel, that is the images.)
+    """
+    first, second = (c, n) if channels_first else (n, c)
+    take_first = min(first, max(1, CHUNK_BYTES // (second * cell)))  # per chunk, with all of second
+    take_second = min(second, max(1, CHUNK_BYTES // (take_first * cell)))
+    parts = _ceil(first, take_first), _ceil(second, take_second)
+    return parts[::-1] if channels_first else parts
+
+
+def _ceil(a: int, b: int) -> int:
+    return -(-a // b)
+
+
+def _in_chunks(xc: np.ndarray, w: np.ndarray, positions: Ints, stride: Ints, padding: Ints, dilation: Ints,
+               groups: int, gather_first: bool, chunks: tuple[int, int]) -> np.ndarray:
+    """y (O, N, *L) from ``chunks`` = (parts of the images, parts of each group's channels):
+    y[:, n] = Σ_c y_c[:, n], each chunk by ``_in_order``. Returns a new array."""
+    n, spatial, cg = xc.shape[1], xc.shape[2:], w.shape[1]
+    by_group = xc.reshape(groups, cg, n, *spatial)
+    y = np.empty((w.shape[0], n, *positions), xc.dtype)
+    for images in _spans(n, chunks[0]):
+        parts = (_in_order(by_group[:, channels, images].reshape(-1, images.stop - images.start, *spatial),
+                           w[:, channels], positions, stride, padding, dilation, groups, gather_first)[0]
+                 for channels in _spans(cg, chunks[1]))
+        y[:, images] = functools.reduce(np.add, parts)
+    return y
+
+
+def _spans(size: int, parts: int) -> list[slice]:
+    """range(size) cut into consecutive slices of ⌈size / parts⌉ (the last one shorter if need be)."""
+    step = _ceil(size, parts)
+    return [slice(start, min(start + step, size)) for start in range(0, size, step)]
+
+
+def _in_order(xc: np.ndarray, w: np.ndarray, positions: Ints, stride: Ints, padding: Ints, dilation: Ints,
+              groups: int, gather_first: bool) -> tuple[np.ndarray, Columns | None]:
+    """y (O, N, *L) by im2col (``gather_first``) or by multiply-then-gather, and the columns if any."""
+    if not gather_first:
+        return _multiply_then_gather(xc, w, positions, stride, padding, dilation, groups), None
+    cols = _gather(xc, w.shape[2:], positions, stride, padding, dilation, groups)
+    return _multiply(cols, w, positions, xc.shape[1], groups), cols
 
 
 def _read_the_other_way(columns: Columns | None, kernel_first: tuple[int, int, int], dtype: np.dtype,
