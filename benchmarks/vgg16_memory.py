@@ -161,6 +161,7 @@ def main() -> None:
         for i, (mine, theirs) in enumerate(zip(found["minigrad"]["steps"], found["torch"]["steps"], strict=True), 1):
             print(f"minigrad / PyTorch, step {i}: time {mine['seconds'] / theirs['seconds']:.2f}×, "
                   f"peak RSS {mine['peak_mb'] / theirs['peak_mb']:.2f}×")
+        print("targets (issue 13): time ≤ 2×, peak RSS ≤ 1.5×")
 
 
 if __name__ == "__main__":

@@ -39,11 +39,12 @@ CONFIGS = [
     ((1, 4, 13), (8, 1, 4), (3,), (2,), (2,), 4),                 # depthwise, 1-D
 ]
 ORDERS = {"cost model": None, "gather then multiply": 10 ** 15, "multiply then gather": -10 ** 15}
-# How correlations are cut into chunks: not at all (these shapes are far under CHUNK_BYTES), into
+# How correlations are cut into chunks (only ever those whose columns are too large to keep): not
+# at all (these shapes are small), into
 # single images and channels (a 1-byte budget), or into halves of the images and of each group's
 # channels, rounded up, so that the last chunk is shorter when there are 9 images or 3 channels.
-CHUNKS = {"whole": None, "one image and channel": ("CHUNK_BYTES", 1),
-          "halves": ("_chunks", lambda n, c, cell, channels_first: (min(n, 2), min(c, 2)))}
+CHUNKS = {"whole": {}, "one image and channel": {"KEEP_COLUMNS": 0, "CHUNK_BYTES": 1},
+          "halves": {"KEEP_COLUMNS": 0, "_chunks": lambda n, c, cell, channels_first: (min(n, 2), min(c, 2))}}
 
 
 def config_params(stride, padding, dilation, groups):
@@ -94,8 +95,8 @@ ALL_CONFIGS = CONFIGS + [random_config(seed) for seed in range(12)]
 def test_fast_kernels_agree_with_the_textbook(monkeypatch, config, integers, order, chunks):
     if ORDERS[order] is not None:
         monkeypatch.setattr(kernels, "_SLICE_ADD_COST", ORDERS[order])
-    if CHUNKS[chunks] is not None:
-        monkeypatch.setattr(kernels, *CHUNKS[chunks])
+    for name, value in CHUNKS[chunks].items():
+        monkeypatch.setattr(kernels, name, value)
     x_shape, w_shape, *hyper = config
     params = config_params(*hyper)
     x, w, upstream = draw(1, x_shape, integers), draw(2, w_shape, integers), draw(3, outputs(*config), integers)
@@ -270,6 +271,7 @@ def test_chunked_correlations_stay_under_the_budget_and_keep_no_columns(monkeypa
     in_order, gather = kernels._in_order, kernels._gather
     monkeypatch.setattr(kernels, "_in_order", lambda *args: chunks.append(1) or in_order(*args))
     monkeypatch.setattr(kernels, "_gather", lambda *args: columns.append(gather(*args).array.nbytes) or gather(*args))
+    monkeypatch.setattr(kernels, "KEEP_COLUMNS", 0)
     monkeypatch.setattr(kernels, "CHUNK_BYTES", 12_000)  # the x VJP's cell: 2 groups · 9 taps · 81 positions · 8 B
     assert ops.correlate(mg.tensor(x), mg.tensor(w, requires_grad=True), **params).saved is None
     chunks.clear()

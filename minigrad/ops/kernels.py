@@ -15,8 +15,9 @@ correlation whose im2col columns are exactly the forward's, so the forward retur
 columns, the VJP hands them back, and the largest copy of a training step is made once.
 Everything works channels first, (C, N, *S), so that a group's rows are contiguous.
 
-Large correlations are cut into chunks of images and of channels, each still one matrix
-product, so that no copy passes CHUNK_BYTES: memory, not speed, is why there is a loop.
+Correlations whose columns are too large to keep are cut into chunks of images and of
+channels, each still one matrix product, so that no copy passes CHUNK_BYTES: memory, not
+speed, is why there is a loop.
 """
 
 from __future__ import annotations
@@ -39,8 +40,8 @@ _SHORT_ROW = 16  # rows shorter than this are copied or slice-added with the bat
 # Columns larger than this (bytes) are not kept on the node for the weight VJP, which gathers
 # them again: VGG16's first layers at 224×224 would otherwise hold GBs until backward.
 KEEP_COLUMNS = 32 << 20
-# A correlation whose columns (or products) would be larger than this (bytes) is computed in
-# chunks of images and channels, each chunk's columns under it: see ``correlate``.
+# A correlation whose columns (or products) are too large to keep is computed in chunks of
+# images and channels, each chunk's columns under this many bytes: see ``correlate``.
 CHUNK_BYTES = 16 << 20
 
 
@@ -67,8 +68,8 @@ def correlate(x: np.ndarray, w: np.ndarray, positions: Ints, stride: Ints, paddi
     it kernel and output positions trade places, so the forward's layout is read the other way.
     Columns are returned (to be kept on the graph node) for groups = 1, up to KEEP_COLUMNS bytes.
 
-    When that copy (or multiply-then-gather's products) would pass CHUNK_BYTES, the sums are
-    split: y[:, n] = Σ_chunks of c w[:, c] ⋆ xc[c, n], for chunks of images n and of channels
+    When that copy (or multiply-then-gather's products) is too large to keep, and larger than
+    CHUNK_BYTES, the sums are split: y[:, n] = Σ_chunks of c w[:, c] ⋆ xc[c, n], for chunks of images n and of channels
     c (see ``_chunks``), each chunk still one matrix product. VGG16's first layers at batch 8
     would otherwise copy 0.9 GB at once.
     """
@@ -81,9 +82,10 @@ def correlate(x: np.ndarray, w: np.ndarray, positions: Ints, stride: Ints, paddi
         products = o // groups * nk * math.prod(x.shape[2:])  # per image
         gather_first = n * products + nk * _SLICE_ADD_COST >= cg * nk * n * nl
         if gather_first:  # the columns of one image and one channel; split first the axis cheaper to repeat
-            chunks = _chunks(n, cg, groups * nk * nl * x.itemsize, channels_first=w.size > o * n * nl)
+            cell, channels, channels_first = groups * nk * nl * x.itemsize, cg, w.size > o * n * nl
         else:  # an image's products need all its channels: only the images are split
-            chunks = _chunks(n, 1, groups * products * x.itemsize, channels_first=False)
+            cell, channels, channels_first = groups * products * x.itemsize, 1, False
+        chunks = _chunks(n, channels, cell, channels_first) if n * channels * cell > KEEP_COLUMNS else (1, 1)
         if chunks != (1, 1):
             y = _in_chunks(xc, w, positions, stride, padding, dilation, groups, gather_first, chunks)
             return y.swapaxes(0, 1), None
