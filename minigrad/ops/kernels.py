@@ -69,9 +69,9 @@ def correlate(x: np.ndarray, w: np.ndarray, positions: Ints, stride: Ints, paddi
     Columns are returned (to be kept on the graph node) for groups = 1, up to KEEP_COLUMNS bytes.
 
     When that copy (or multiply-then-gather's products) is too large to keep, and larger than
-    CHUNK_BYTES, the sums are split: y[:, n] = Σ_chunks of c w[:, c] ⋆ xc[c, n], for chunks of images n and of channels
-    c (see ``_chunks``), each chunk still one matrix product. VGG16's first layers at batch 8
-    would otherwise copy 0.9 GB at once.
+    CHUNK_BYTES, the sums are split: y[:, n] = Σ_{chunks c} w[:, c] ⋆ xc[c, n] for chunks n of
+    the images and c of each group's channels (see ``_chunks``), each chunk still one matrix
+    product. VGG16's first layers at batch 8 would otherwise copy 0.9 GB at once.
     """
     (o, cg), kernel, n = w.shape[:2], w.shape[2:], x.shape[0]
     nk, nl, xc = math.prod(kernel), math.prod(positions), x.swapaxes(0, 1)     # xc: (C, N, *S)
