@@ -28,12 +28,12 @@ def one_epoch(example: dict, tmp_path_factory: pytest.TempPathFactory) -> tuple:
 
 
 @pytest.mark.slow
-def test_reaches_97_percent_and_saves_weights_history_and_pictures(example: dict, tmp_path: Path,
+def test_reaches_98_percent_and_saves_weights_history_and_pictures(example: dict, tmp_path: Path,
                                                                     capsys: pytest.CaptureFixture) -> None:
     accuracy = example["main"](["--out", str(tmp_path)])
     printed = capsys.readouterr().out
-    assert accuracy >= 0.97, printed
-    assert "epoch 30" in printed and "images/s" in printed and "final test accuracy" in printed
+    assert accuracy >= 0.98, printed
+    assert "epoch  8 " in printed and "images/s" in printed and "final test accuracy" in printed
     reloaded = example["DigitsCNN"]()
     reloaded.load_state_dict(mg.load(tmp_path / "digits_cnn.npz"))
     _, test = mg.datasets.digits(seed=0)
@@ -42,7 +42,7 @@ def test_reaches_97_percent_and_saves_weights_history_and_pictures(example: dict
     assert svg.read_text().lstrip().startswith(("<?xml", "<svg")) and "features.0" in svg.read_text()
     with open(tmp_path / "history.csv", newline="") as f:
         rows = list(csv.DictReader(f))
-    assert [int(r["epoch"]) for r in rows] == list(range(1, 31))
+    assert [int(r["epoch"]) for r in rows] == list(range(1, 9))
     assert float(rows[-1]["test_accuracy"]) == pytest.approx(accuracy)
     assert float(rows[-1]["loss"]) < float(rows[0]["loss"]) and all(float(r["images_per_second"]) > 0 for r in rows)
     if importlib.util.find_spec("matplotlib") is None:
