@@ -538,8 +538,7 @@ def broadcastable(*shapes: tuple[int, ...]) -> bool:
     """numpy's rule: aligned from the right, each axis's sizes are equal or 1."""
     if len(set(shapes) - {()}) <= 1:  # one shape, and numbers
         return True
-    return all([len(set(sizes)) == 1 or len(set(sizes) - {1}) <= 1  # noqa: C419 (a list is faster)
-                for sizes in itertools.zip_longest(*map(reversed, shapes), fillvalue=1)])
+    return all(len(set(sizes) - {1}) <= 1 for sizes in itertools.zip_longest(*map(reversed, shapes), fillvalue=1))
 
 
 _PYTHON_KINDS = {bool: "b", int: "i", float: "f"}  # the kinds of the numbers most often met, known without numpy
