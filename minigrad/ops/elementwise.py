@@ -3,8 +3,10 @@ back to each input's shape with ``sum_to``, the adjoint of broadcasting."""
 
 import numpy as np
 
+from minigrad.ops import kernels
 from minigrad.ops.primitive import Primitive, Tensor
 from minigrad.ops.shape import unbroadcast
+from minigrad.state import switches
 
 
 def _tied_share(a: Tensor, b: Tensor) -> Tensor:
@@ -61,18 +63,11 @@ maximum: Primitive = Primitive("maximum", np.maximum,
                     lambda g, out, a, b: unbroadcast(g * _tied_share(a, b), a.shape),
                     lambda g, out, a, b: unbroadcast(g * _tied_share(b, a), b.shape))
 
-_BITS = {np.dtype(np.float16): np.uint16, np.dtype(np.float32): np.uint32, np.dtype(np.float64): np.uint64}
-
-
 def _where(cond: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """np.where(cond, a, b). When b is a scalar +0.0 (relu, and where's own VJPs), it is a's bit
-    pattern times cond (1 or 0) as unsigned integers of a's width (``_BITS``): each entry is
-    a's exactly (NaN, ±inf and −0.0 included) or all zero bits, which is +0.0. numpy vectorizes
-    that product, while np.where branches per element and is ~10× slower on an unpredictable mask."""
-    bits = _BITS.get(a.dtype)
-    if bits is not None and cond.dtype == bool and b.ndim == 0 and a.dtype == np.result_type(a, b) \
-            and not b.astype(a.dtype).view(bits):
-        return np.multiply(a.view(bits), cond).view(a.dtype)
+    """out = a where cond holds, else b. With ``switches.fast_kernels`` on, ops/kernels.py
+    computes it bit for bit by an integer multiply when b is a scalar +0.0 (relu, where's VJPs)."""
+    if switches.fast_kernels:
+        return kernels.where(cond, a, b)
     return np.where(cond, a, b)
 
 
