@@ -1,6 +1,7 @@
 """mg.datasets: scikit-learn's digits (sizes, values, stratified reproducible split, the missing
 scikit-learn message) and the synthetic oriented bars (shapes, labels, orientation, determinism)."""
 
+import subprocess
 import sys
 
 import numpy as np
@@ -70,8 +71,16 @@ def test_digits_test_size_must_be_a_fraction():
         datasets.digits(test_size=1.5)
 
 
+def test_digits_do_not_import_scikit_learn():
+    """The images are read from scikit-learn's file: importing scikit-learn would take ~1 s."""
+    pytest.importorskip("sklearn", reason="the digits ship with scikit-learn")
+    run = subprocess.run([sys.executable, "-c", "import sys, minigrad; minigrad.datasets.digits(); "
+                          "print('sklearn' in sys.modules)"], capture_output=True, text=True, check=True)
+    assert run.stdout.strip() == "False"
+
+
 def test_digits_without_scikit_learn_says_what_to_install(monkeypatch):
-    monkeypatch.setitem(sys.modules, "sklearn.datasets", None)  # makes the import fail
+    monkeypatch.setitem(sys.modules, "sklearn", None)  # makes finding it fail
     with pytest.raises(ImportError, match=r'pip install "minigrad\[examples\]"'):
         datasets.digits()
 
