@@ -10,7 +10,7 @@ import minigrad as mg
 ROOT = Path(__file__).resolve().parent.parent
 DOCS = [ROOT / "README.md", *sorted((ROOT / "docs").rglob("*.md"))]
 BLOCK = re.compile(r"^```python\n(.*?)^```", re.DOTALL | re.MULTILINE)
-FIGURE = re.compile(r"\]\(images/([^)]+\.png)\)")  # a course page's figures, which its own code draws
+FIGURE = re.compile(r"\]\(images/([^)]+\.png)\)")  # a page's figures, which its own code draws
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
 
@@ -32,9 +32,8 @@ def test_code_blocks_run(path: Path, tmp_path: Path, monkeypatch: pytest.MonkeyP
     finally:  # primitives a page defines (docs/primitives.md) are forgotten after it
         mg.ops.registry.clear()
         mg.ops.registry.update(registry)
-    if path.parent.name == "course":
-        for name in FIGURE.findall(path.read_text(encoding="utf-8")):
-            assert_drawn(tmp_path / name)
+    for name in FIGURE.findall(path.read_text(encoding="utf-8")):
+        assert_drawn(tmp_path / name)
 
 
 def assert_drawn(figure: Path) -> None:
