@@ -13,7 +13,6 @@ This module walks tensors without importing their class: it only reads each node
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
-from operator import is_not
 from typing import Any
 
 import numpy as np
@@ -161,11 +160,11 @@ def _check_alive(t: Tensor) -> None:
         raise RuntimeError(f"backward: trying to backward through the graph a second time (at a "
                            f"'{t.op.name}' node of shape {t.shape}); its saved values were freed by the first "
                            "backward — pass retain_graph=True to the first call if you need to go through it twice")
-    if t.version or [x.version for x in t.inputs] != t.input_versions or \
-            any(map(is_not, [x.data for x in t.inputs], t.input_arrays)):
-        for i, (x, array, version) in enumerate(zip(t.inputs, t.input_arrays, t.input_versions, strict=True)):
-            if x.data is not array or x.version != version:
-                _modified(t, f"input {i}", x, version)
+    arrays, versions = t.input_arrays, t.input_versions
+    for i, x in enumerate(t.inputs):
+        if x.data is not arrays[i] or x.version != versions[i]:
+            _modified(t, f"input {i}", x, versions[i])
+    if t.version:
         _modified(t, "its output", t, 0)
 
 
