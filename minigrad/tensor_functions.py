@@ -103,7 +103,8 @@ def int_tuple(value: IntOrTuple, d: int, name: str, op: str, minimum: int) -> tu
     TypeError for anything but integers (floats, None and bools included: ``stride=2.0`` is
     refused, not rounded); ValueError for the wrong count or a value below ``minimum``.
     """
-    out = (value,) * d if is_int(value) else tuple(value) if isinstance(value, Sequence) else (value,)
+    out = value if type(value) is tuple else (value,) * d if is_int(value) else \
+        tuple(value) if isinstance(value, Sequence) else (value,)
     if len(out) == d and all([type(v) is int and v >= minimum for v in out]):  # noqa: C419 (the common case)
         return out
     if not all(is_int(v) and not isinstance(v, bool | np.bool_) for v in out):
