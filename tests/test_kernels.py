@@ -126,6 +126,15 @@ def test_the_configurations_take_every_column_layout(monkeypatch):
     assert layouts == {(True, True), (True, False), (False, True), (False, False)}
 
 
+@pytest.mark.parametrize("n", [1, 2])
+def test_the_batch_goes_last_only_when_there_are_several_images(n):
+    """Short rows (LeNet's 10-wide second layer) put the batch axis last, to copy runs of
+    row × N entries; with one image that run would be one entry, so the rows stay as they are."""
+    xc = np.zeros((6, n, 14, 14), np.float32)
+    columns = kernels._gather(xc, (5, 5), (10, 10), (1, 1), (0, 0), (1, 1), 1)
+    assert columns.kernel_first and columns.batch_last == (n > 1)
+
+
 def test_the_textbook_forward_is_the_definition():
     """The textbook path against the formula summed one kernel offset at a time."""
     x, w = draw(4, (2, 4, 7, 5), False), draw(5, (6, 2, 3, 2), False)

@@ -166,14 +166,15 @@ def _gather(xc: np.ndarray, kernel: Ints, positions: Ints, stride: Ints, padding
 
     The copy's innermost loop runs along the last axis, so the longer of the output positions
     and the kernel positions goes last (``kernel_first``: the positions). When even that row is
-    short, ``batch_last``: the last factor's two axes trade places — (g, C/g·K, L·N), or
-    (g, N·L, K·C/g) — and the copy is made from xc rearranged so that that last axis is
-    contiguous: each row of every window is then one run of (row length × N) entries, not a
-    run of a few entries per image (3× faster for LeNet's 10-wide second layer).
+    short and there are several images, ``batch_last``: the last factor's two axes trade
+    places — (g, C/g·K, L·N), or (g, N·L, K·C/g) — and the copy is made from xc rearranged so
+    that that last axis is contiguous: each row of every window is then one run of (row length
+    × N) entries, not a run of a few entries per image (3× faster for LeNet's 10-wide second
+    layer). With one image that run would be a single entry.
     """
     c, n = xc.shape[:2]
     kernel_first = math.prod(positions) >= math.prod(kernel)
-    batch_last = (positions if kernel_first else kernel)[-1] < _SHORT_ROW
+    batch_last = n > 1 and (positions if kernel_first else kernel)[-1] < _SHORT_ROW
     last = 1 if kernel_first else 0  # the axis that ends the columns
     source = np.moveaxis(xc, last, -1) if batch_last else xc  # (C, *S, N), (N, *S, C) or (C, N, *S)
     first = 1 if batch_last else 2                               # of the spatial axes
@@ -216,12 +217,13 @@ def _multiply_then_gather(xc: np.ndarray, w: np.ndarray, positions: Ints, stride
     y[o, n, l] = Σ_k z[o, k, n, l·stride + k·dilation − padding] by one slice-add per kernel
     offset; taps that fall on the padding add nothing, so x is never padded. Returns (O, N, *L).
 
-    A slice-add runs fast along long contiguous rows. When the image rows are short, the
-    batch axis is put last instead, so that each row of every image is one contiguous run.
+    A slice-add runs fast along long contiguous rows. When the image rows are short (and there
+    are several images), the batch axis is put last instead, so that each row of every image is
+    one contiguous run.
     """
     n, spatial = xc.shape[1], xc.shape[2:]
     (o, cg), kernel = w.shape[:2], w.shape[2:]
-    batch_last = min(spatial[-1], positions[-1]) < _SHORT_ROW
+    batch_last = n > 1 and min(spatial[-1], positions[-1]) < _SHORT_ROW
     all_ = slice(None)
 
     def images(*index: slice) -> tuple[slice, ...]:  # a spatial index, with every image
